@@ -1,0 +1,72 @@
+"""The SQL tables of the catalogue (SQLAlchemy 2). Changes go through an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organization(Base):
+    """A publisher (foaf:Agent); every Fachamt is one. Keyed by its IRI, else its name."""
+
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    uri: Mapped[str | None] = mapped_column(String(2000), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    record: Mapped[str] = mapped_column(Text)  # model.Agent as JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResourceRow(Base):
+    """A dataset, dataset series or data service with its record and cached RDF."""
+
+    __tablename__ = "resources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    uri: Mapped[str] = mapped_column(String(2000), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    issued: Mapped[str | None] = mapped_column(String(40))
+    modified: Mapped[str | None] = mapped_column(String(40), index=True)
+    record: Mapped[str] = mapped_column(Text)  # model.Resource as JSON
+    nt: Mapped[str] = mapped_column(Text)  # N-Triples of the record
+    ttl: Mapped[str] = mapped_column(Text)  # Turtle fragment (no prefixes)
+    min_x: Mapped[float | None] = mapped_column(Float)
+    min_y: Mapped[float | None] = mapped_column(Float)
+    max_x: Mapped[float | None] = mapped_column(Float)
+    max_y: Mapped[float | None] = mapped_column(Float)
+    geom_wkb: Mapped[bytes | None] = mapped_column(LargeBinary)  # CRS84; PostGIS mirrors it as geom
+    problems: Mapped[str] = mapped_column(Text, default="[]")  # mandatory rules it misses (imports)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+    organization: Mapped[Organization | None] = relationship(lazy="joined")
+
+
+class CatalogInfo(Base):
+    """The catalogue's own description (one row)."""
+
+    __tablename__ = "catalog_info"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,406 @@
+"""The catalogue store: records in SQLite (default) or PostgreSQL + PostGIS, written only after
+validation, in one transaction per write, with their RDF cached for fast export."""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import shapely
+from alembic import command
+from alembic.config import Config
+from slugify import slugify
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from catalog import model
+from catalog.errors import NotFound, Problem, ValidationError
+from catalog.rdf_mapping import resource_graph
+from catalog.schema import CatalogInfo, Organization, ResourceRow
+from catalog.spatial import coverage_geometry
+from catalog.turtle import fragment
+from catalog.validation import check_resource
+
+_UMLAUTS = [("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue"), ("ß", "ss")]
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for ``url``; plain postgresql:// URLs use psycopg 3."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+    return engine
+
+
+def slug(text: str, max_length: int = 90) -> str:
+    return slugify(text, replacements=_UMLAUTS, max_length=max_length, word_boundary=True) or "datensatz"
+
+
+@dataclass
+class StoredResource:
+    """A resource as stored: its keys, its record and its cached RDF."""
+
+    id: int
+    uuid: str
+    name: str
+    uri: str
+    kind: str
+    title: str
+    organization: str | None
+    issued: str | None
+    modified: str | None
+    record_json: str
+    nt: str
+    ttl: str
+    bbox: tuple[float, float, float, float] | None
+    updated_at: datetime
+
+    @property
+    def record(self) -> model.Resource:
+        cls = model.RESOURCE_CLASSES[self.kind]
+        return cls.from_dict(json.loads(self.record_json))
+
+    @classmethod
+    def from_row(cls, row: ResourceRow) -> StoredResource:
+        bbox = None
+        if row.min_x is not None:
+            bbox = (row.min_x, row.min_y, row.max_x, row.max_y)
+        return cls(
+            row.id, row.uuid, row.name, row.uri, row.kind, row.title,
+            row.organization.name if row.organization else None,
+            row.issued, row.modified, row.record, row.nt, row.ttl, bbox, row.updated_at,
+        )
+
+
+@dataclass
+class SaveResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    incomplete: list[Problem] = field(default_factory=list)  # kept with strict=False
+
+    @property
+    def names(self) -> list[str]:
+        return self.created + self.updated
+
+
+class Store:
+    """All reads and writes of the catalogue go through here."""
+
+    def __init__(self, database_url: str, base_url: str = "http://127.0.0.1:8080") -> None:
+        self.database_url = database_url
+        self.base_url = base_url.rstrip("/")
+        self.engine = engine_for(database_url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # --- schema -------------------------------------------------------------------------
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(resources.files("catalog") / "migrations"))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def is_current(self) -> bool:
+        return inspect(self.engine).has_table("resources")
+
+    # --- writes -------------------------------------------------------------------------
+
+    def save(
+        self,
+        items: Sequence[model.Resource],
+        catalog: model.Catalog | None = None,
+        *,
+        strict: bool = True,
+    ) -> SaveResult:
+        """Validate every record, then store them all in one transaction, or none of them.
+
+        ``strict=False`` (imports of other catalogues) stores records that miss a mandatory
+        property with the problems attached; records that cannot be written as valid RDF
+        (bad IRIs, unreadable geometry) are refused in every mode.
+        """
+        problems, kept = [], {}
+        for i, item in enumerate(items):
+            _normalise(item)
+            where = item.uri or f"record {i + 1} ({model.preferred_text(item.title) or 'ohne Titel'})"
+            found = check_resource(item, where)
+            if not strict:
+                kept[id(item)] = [p for p in found if p.rule.startswith("mandatory:")]
+                found = [p for p in found if not p.rule.startswith("mandatory:")]
+            problems.extend(found)
+        if problems:
+            raise ValidationError(problems)
+        result = SaveResult()
+        now = datetime.now(UTC)
+        with self.sessions.begin() as session:
+            taken: set[str] = set()
+            for item in items:
+                row = session.scalar(select(ResourceRow).where(ResourceRow.uri == item.uri)) if item.uri else None
+                if row is None:
+                    name = self._free_name(session, _name_candidate(item), taken)
+                    if item.uri is None:  # blank-node resources get an IRI of ours
+                        item.uri = f"{self.base_url}/dataset/{name}"
+                    row = ResourceRow(uuid=str(uuidlib.uuid4()), name=name, uri=item.uri, created_at=now)
+                    self._fill(session, row, item, now)
+                    session.add(row)
+                    result.created.append(name)
+                else:
+                    self._fill(session, row, item, now)
+                    result.updated.append(row.name)
+                taken.add(row.name)
+                row.problems = json.dumps([p.to_dict() for p in kept.get(id(item), [])], ensure_ascii=False)
+                result.incomplete.extend(kept.get(id(item), []))
+            if catalog is not None:
+                self._set_catalog(session, catalog, now)
+        return result
+
+    def _fill(self, session: Session, row: ResourceRow, item: model.Resource, now: datetime) -> None:
+        graph = resource_graph(item)
+        row.kind = model.kind_of(item)
+        row.title = model.preferred_text(item.title)
+        row.issued, row.modified = item.issued, item.modified
+        row.record = json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True)
+        row.nt = "".join(sorted(graph.serialize(format="nt").splitlines(keepends=True)))
+        row.ttl = fragment(graph)
+        row.organization = self._organization(session, item.publisher, now) if item.publisher else None
+        geom = coverage_geometry(item.spatial) if isinstance(item, model.Dataset) else None
+        if geom is None:
+            row.min_x = row.min_y = row.max_x = row.max_y = None
+            row.geom_wkb = None
+        else:
+            row.min_x, row.min_y, row.max_x, row.max_y = geom.bounds
+            row.geom_wkb = shapely.to_wkb(geom)
+        row.deleted = False
+        row.updated_at = now
+
+    def _organization(self, session: Session, agent: model.Agent, now: datetime) -> Organization:
+        title = model.preferred_text(agent.name)
+        if agent.uri:
+            org = session.scalar(select(Organization).where(Organization.uri == agent.uri))
+        else:
+            org = session.scalar(
+                select(Organization).where(Organization.uri.is_(None), Organization.title == title)
+            )
+        if org is None:
+            org = Organization(name=self._free_org_name(session, slug(title)), uri=agent.uri, created_at=now)
+            session.add(org)
+        org.title = title
+        org.record = json.dumps(agent.to_dict(), ensure_ascii=False, sort_keys=True)
+        org.updated_at = now
+        session.flush()
+        return org
+
+    def _free_name(self, session: Session, candidate: str, taken: set[str]) -> str:
+        name, n = candidate, 1
+        while name in taken or session.scalar(select(ResourceRow.id).where(ResourceRow.name == name)):
+            n += 1
+            name = f"{candidate[:90]}-{n}"
+        return name
+
+    def _free_org_name(self, session: Session, candidate: str) -> str:
+        name, n = candidate, 1
+        while session.scalar(select(Organization.id).where(Organization.name == name)):
+            n += 1
+            name = f"{candidate[:90]}-{n}"
+        return name
+
+    def set_catalog(self, catalog: model.Catalog) -> None:
+        with self.sessions.begin() as session:
+            self._set_catalog(session, catalog, datetime.now(UTC))
+
+    def _set_catalog(self, session: Session, catalog: model.Catalog, now: datetime) -> None:
+        row = session.get(CatalogInfo, 1) or CatalogInfo(id=1)
+        row.record = json.dumps(catalog.to_dict(), ensure_ascii=False, sort_keys=True)
+        row.updated_at = now
+        session.add(row)
+
+    def delete(self, name: str) -> None:
+        """Withdraw a resource: it is kept, marked deleted, and no longer published."""
+        with self.sessions.begin() as session:
+            row = session.scalar(select(ResourceRow).where(ResourceRow.name == name))
+            if row is None:
+                raise _not_found(name)
+            row.deleted = True
+            row.updated_at = datetime.now(UTC)
+
+    # --- reads --------------------------------------------------------------------------
+
+    def catalog(self) -> model.Catalog | None:
+        with self.sessions() as session:
+            row = session.get(CatalogInfo, 1)
+            return model.Catalog.from_dict(json.loads(row.record)) if row else None
+
+    def get(self, key: str) -> StoredResource:
+        """By name, IRI or uuid."""
+        with self.sessions() as session:
+            row = session.scalar(
+                select(ResourceRow).where(
+                    (ResourceRow.name == key) | (ResourceRow.uri == key) | (ResourceRow.uuid == key),
+                    ResourceRow.deleted.is_(False),
+                )
+            )
+            if row is None:
+                raise _not_found(key)
+            return StoredResource.from_row(row)
+
+    def count(self, kind: str | None = None) -> int:
+        with self.sessions() as session:
+            query = select(func.count(ResourceRow.id)).where(ResourceRow.deleted.is_(False))
+            if kind:
+                query = query.where(ResourceRow.kind == kind)
+            return session.scalar(query) or 0
+
+    def iter_resources(self, *, offset: int = 0, limit: int | None = None, modified_since: datetime | None = None, chunk: int = 500) -> Iterator[StoredResource]:
+        """Resources in a stable order (by id), streamed in chunks so exports need little memory."""
+        last_id, seen = 0, 0
+        if offset:
+            last_id = self._id_at(offset, modified_since)
+            if last_id is None:
+                return
+        while limit is None or seen < limit:
+            size = chunk if limit is None else min(chunk, limit - seen)
+            with self.sessions() as session:
+                query = (
+                    select(ResourceRow)
+                    .where(ResourceRow.deleted.is_(False), ResourceRow.id > last_id)
+                    .order_by(ResourceRow.id)
+                    .limit(size)
+                )
+                if modified_since is not None:
+                    query = query.where(ResourceRow.updated_at >= modified_since)
+                rows = session.scalars(query).all()
+            if not rows:
+                return
+            for row in rows:
+                yield StoredResource.from_row(row)
+            seen += len(rows)
+            last_id = rows[-1].id
+            if len(rows) < size:
+                return
+
+    def _id_at(self, offset: int, modified_since: datetime | None) -> int | None:
+        with self.sessions() as session:
+            query = select(ResourceRow.id).where(ResourceRow.deleted.is_(False))
+            if modified_since is not None:
+                query = query.where(ResourceRow.updated_at >= modified_since)
+            query = query.order_by(ResourceRow.id).offset(offset - 1).limit(1)
+            return session.scalar(query)
+
+    def count_since(self, modified_since: datetime | None) -> int:
+        with self.sessions() as session:
+            query = select(func.count(ResourceRow.id)).where(ResourceRow.deleted.is_(False))
+            if modified_since is not None:
+                query = query.where(ResourceRow.updated_at >= modified_since)
+            return session.scalar(query) or 0
+
+    def last_modified(self) -> datetime | None:
+        with self.sessions() as session:
+            return session.scalar(select(func.max(ResourceRow.updated_at)))
+
+    def organizations(self) -> list[tuple[str, str, str | None, int]]:
+        """(name, title, IRI, number of published resources) of every organisation."""
+        with self.sessions() as session:
+            counts = (
+                select(ResourceRow.organization_id, func.count(ResourceRow.id).label("n"))
+                .where(ResourceRow.deleted.is_(False))
+                .group_by(ResourceRow.organization_id)
+                .subquery()
+            )
+            rows = session.execute(
+                select(Organization.name, Organization.title, Organization.uri, counts.c.n)
+                .outerjoin(counts, counts.c.organization_id == Organization.id)
+                .order_by(Organization.title)
+            ).all()
+            return [(r[0], r[1], r[2], r[3] or 0) for r in rows]
+
+    def names_in_bbox(self, min_x: float, min_y: float, max_x: float, max_y: float) -> list[str]:
+        """Names of resources whose spatial coverage intersects the box (index, then exact test)."""
+        with self.sessions() as session:
+            if self.dialect == "postgresql":
+                rows = session.execute(
+                    text(
+                        "SELECT name FROM resources WHERE NOT deleted AND geom && "
+                        "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) AND ST_Intersects(geom, "
+                        "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)) ORDER BY name"
+                    ),
+                    {"x0": min_x, "y0": min_y, "x1": max_x, "y1": max_y},
+                ).all()
+                return [r[0] for r in rows]
+            rows = session.execute(
+                text(
+                    "SELECT r.name, r.geom_wkb FROM resources_bbox b JOIN resources r ON r.id = b.id "
+                    "WHERE NOT r.deleted AND b.max_x >= :x0 AND b.min_x <= :x1 "
+                    "AND b.max_y >= :y0 AND b.min_y <= :y1 ORDER BY r.name"
+                ),
+                {"x0": min_x, "y0": min_y, "x1": max_x, "y1": max_y},
+            ).all()
+            window = shapely.box(min_x, min_y, max_x, max_y)
+            return [name for name, wkb in rows if shapely.from_wkb(wkb).intersects(window)]
+
+    def explain_bbox_query(self) -> str:
+        """The query plan of the bounding-box lookup, to show the index is used."""
+        with self.sessions() as session:
+            if self.dialect == "postgresql":
+                session.execute(text("SET LOCAL enable_seqscan = off"))
+                rows = session.execute(text(
+                    "EXPLAIN SELECT name FROM resources WHERE geom && ST_MakeEnvelope(13, 51, 14, 52, 4326)"
+                )).all()
+            else:
+                rows = session.execute(text(
+                    "EXPLAIN QUERY PLAN SELECT id FROM resources_bbox WHERE max_x >= 13 AND min_x <= 14"
+                )).all()
+            return "\n".join(" ".join(str(c) for c in r) for r in rows)
+
+
+def _not_found(key: str) -> NotFound:
+    from catalog.errors import problem
+
+    return NotFound([problem(key, "not-found", f"Kein Datensatz {key!r}", f"no dataset {key!r}")])
+
+
+def _name_candidate(item: model.Resource) -> str:
+    for ident in item.identifier:
+        if ident and "/" not in ident and len(ident) <= 90:
+            return slug(ident)
+    if item.uri:
+        tail = item.uri.rstrip("/#").replace("#", "/").rsplit("/", 1)[-1]
+        if tail and len(tail) <= 90 and not tail.startswith("?"):
+            return slug(tail)
+    return slug(model.preferred_text(item.title))
+
+
+def _normalise(item: model.Node) -> None:
+    """Small fixes that make records valid DCAT without changing their meaning (mailto: IRIs)."""
+    import dataclasses
+
+    for f in dataclasses.fields(item):
+        value = getattr(item, f.name)
+        if f.metadata.get("email") and value and ":" not in value:
+            setattr(item, f.name, "mailto:" + value)
+        elif f.metadata.get("kind") == model.NODE and value is not None:
+            _normalise(value)
+        elif f.metadata.get("kind") == model.NODES:
+            for child in value:
+                _normalise(child)

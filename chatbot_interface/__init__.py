@@ -1,0 +1,1 @@
+"""chatbot_interface: built in a later issue; see ../shared/ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""datamap: built in a later issue; see ../shared/ARCHITECTURE.md."""

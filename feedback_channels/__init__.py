@@ -1,0 +1,1 @@
+"""feedback_channels: built in a later issue; see ../shared/ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""harvesters: built in a later issue; see ../shared/ARCHITECTURE.md."""

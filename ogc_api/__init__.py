@@ -1,0 +1,1 @@
+"""ogc_api: built in a later issue; see ../shared/ARCHITECTURE.md."""
