@@ -1,0 +1,76 @@
+"""The Flask application factory: one store, the catalogue blueprint, liveness."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template_string
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from catalog.errors import CatalogError
+from catalog.store import Store
+from catalog.web import bp as dcat_blueprint
+from catalog.web import error_response
+from odapp.catalog_record import current_catalog
+from odapp.settings import Settings, load_settings
+
+_INDEX = """<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><title>{{ title }}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="alternate" type="text/turtle" href="/catalog.ttl">
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+a{color:#0b5394}td,th{padding:.25rem .5rem;text-align:left;vertical-align:top}</style></head>
+<body><header><h1>{{ title }}</h1></header><main>
+<p>{{ count }} Datensätze. Der ganze Katalog als DCAT-AP.de:
+<a href="/catalog.ttl">Turtle</a>, <a href="/catalog.rdf">RDF/XML</a>, <a href="/catalog.jsonld">JSON-LD</a>.</p>
+<table><thead><tr><th scope="col">Datensatz</th><th scope="col">Herausgeber</th><th scope="col">DCAT</th></tr></thead>
+<tbody>{% for r in resources %}<tr><td>{{ r.title }}</td><td>{{ r.organization or "" }}</td>
+<td><a href="/dataset/{{ r.name }}.ttl">ttl</a> <a href="/dataset/{{ r.name }}.rdf">rdf</a>
+<a href="/dataset/{{ r.name }}.jsonld">jsonld</a></td></tr>{% endfor %}</tbody></table>
+</main></body></html>"""
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    settings = settings or load_settings()
+    store = store or Store(settings.database_url, settings.base_url)
+    app = Flask(__name__)
+    app.config.update(
+        ODAPP_SETTINGS=settings,
+        ODAPP_STORE=store,
+        ODAPP_CATALOG=lambda: current_catalog(store, settings),
+        ODAPP_PAGE_SIZE=settings.page_size,
+        ODAPP_FILES_DIR=str(settings.files_path),
+    )
+    app.register_blueprint(dcat_blueprint)
+
+    @app.errorhandler(CatalogError)
+    def _catalog_error(error: CatalogError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        response = jsonify({"error": error.name, "message": error.description})
+        response.status_code = error.code or 500
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        try:
+            with store.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is what can fail here
+            response = jsonify({"status": "error", "database": str(exc)[:200]})
+            response.status_code = 503
+            return response
+        return jsonify({"status": "ok", "database": store.dialect, "datasets": store.count()})
+
+    @app.get("/")
+    def index() -> str:
+        catalog = current_catalog(store, settings)
+        from catalog.model import preferred_text
+
+        resources = sorted(store.iter_resources(), key=lambda r: r.title.lower())
+        return render_template_string(
+            _INDEX, title=preferred_text(catalog.title), count=len(resources), resources=resources
+        )
+
+    return app

@@ -1,0 +1,200 @@
+"""The ``odapp`` command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from catalog.errors import CatalogError
+from catalog.store import Store
+from odapp.settings import Settings, SettingsError, load_settings
+
+EXPORT_FORMATS = {"ttl": "turtle", "rdf": "xml", "jsonld": "json-ld", "nt": "nt"}
+
+
+class Context:
+    def __init__(self) -> None:
+        try:
+            self.settings: Settings = load_settings()
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from exc
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings.database_url, self.settings.base_url)
+            self._store.upgrade()
+        return self._store
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+def _fail(error: CatalogError) -> None:
+    click.echo(f"Fehler / error ({type(error).__name__}):", err=True)
+    for p in error.problems:
+        click.echo(f"  - {p.where}\n    de: {p.de}\n    en: {p.en}\n    rule: {p.rule}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """ODApp: open-data catalogue and API server (DCAT-AP.de, CKAN API, OGC API).
+
+    Settings come from the YAML file in ODAPP_CONFIG and ODAPP_* environment variables
+    (ODAPP_DATABASE_URL, ODAPP_BASE_URL, ODAPP_FILES_DIR, ...).
+    """
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Create or migrate the schema to the newest version."""
+    store = ctx.store
+    click.echo(f"schema is current ({store.dialect})")
+
+
+@main.command()
+@click.option("--reset", is_flag=True, help="Delete the SQLite database and files first.")
+@pass_ctx
+def demo(ctx: Context, reset: bool) -> None:
+    """Fill the store with the Dresden demo catalogue (real Dresden open data)."""
+    from odapp.demo import build_demo
+
+    settings = ctx.settings
+    if reset and settings.database_url.startswith("sqlite:///"):
+        db_file = Path(settings.database_url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_file) + suffix).unlink(missing_ok=True)
+        shutil.rmtree(settings.files_path, ignore_errors=True)
+    catalog, resources = build_demo(settings.base_url, settings.files_path)
+    try:
+        result = ctx.store.save(resources, catalog=catalog)
+    except CatalogError as exc:
+        _fail(exc)
+    click.echo(
+        f"Demo-Katalog geladen / demo catalogue loaded: {len(result.created)} new, "
+        f"{len(result.updated)} updated, files in {settings.files_path}"
+    )
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default from settings).")
+@click.option("--port", type=int, default=None)
+@click.option("--threads", type=int, default=None)
+@pass_ctx
+def serve(ctx: Context, host: str | None, port: int | None, threads: int | None) -> None:
+    """Serve ODApp over HTTP with waitress (production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from odapp.app import create_app
+
+    settings = ctx.settings
+    app = create_app(settings, ctx.store)
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"ODApp on http://{host}:{port}/ (public base URL {settings.base_url})")
+    waitress_serve(app, host=host, port=port, threads=threads or settings.threads, ident="ODApp")
+
+
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["turtle", "xml", "json-ld", "nt"]), default=None, help="Syntax (default: from name, media type or content).")
+@click.option("--accept-incomplete", is_flag=True, help="Keep records that miss a mandatory property (listed as problems) instead of refusing the document.")
+@click.option("--with-catalog", is_flag=True, help="Also take the document's dcat:Catalog description as this catalogue's.")
+@pass_ctx
+def import_(ctx: Context, sources: tuple[str, ...], fmt: str | None, accept_incomplete: bool, with_catalog: bool) -> None:
+    """Import DCAT-AP.de 3.0/2.0 or DCAT-AP documents (files or http(s) URLs).
+
+    Each document is stored completely or not at all.
+    """
+    from catalog.importer import import_document, load_document
+
+    failed = False
+    for source in sources:
+        try:
+            doc = load_document(source, fmt=fmt, max_bytes=ctx.settings.max_import_bytes)
+            report = import_document(ctx.store, doc, with_catalog=with_catalog, strict=not accept_incomplete)
+            click.echo(report.summary())
+        except CatalogError as exc:
+            failed = True
+            click.echo(f"{source}: nicht importiert / not imported", err=True)
+            for p in exc.problems:
+                click.echo(f"  - {p}", err=True)
+    if failed:
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--format", "ext", type=click.Choice(sorted(EXPORT_FORMATS)), default="ttl")
+@click.option("--dataset", "name", default=None, help="Export one dataset (name, IRI or id).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None)
+@pass_ctx
+def export(ctx: Context, ext: str, name: str | None, output: str | None) -> None:
+    """Export the catalogue (or one dataset) as DCAT-AP.de."""
+    from catalog.export import resource_document, stream_catalog
+    from odapp.catalog_record import current_catalog
+
+    fmt = EXPORT_FORMATS[ext]
+    try:
+        if name:
+            chunks: Iterator[str] = iter([resource_document(ctx.store.get(name), fmt)])
+        else:
+            chunks = stream_catalog(ctx.store, current_catalog(ctx.store, ctx.settings), fmt)
+        out = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+        try:
+            for chunk in chunks:
+                out.write(chunk)
+        finally:
+            if output:
+                out.close()
+    except CatalogError as exc:
+        _fail(exc)
+
+
+@main.command()
+@click.option("--dataset", "name", default=None, help="Validate one dataset only.")
+@click.option("--no-vocabularies", is_flag=True, help="Skip the controlled-vocabulary checks.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@pass_ctx
+def validate(ctx: Context, name: str | None, no_vocabularies: bool, as_json: bool) -> None:
+    """Check the catalogue against the official DCAT-AP.de 3.0 SHACL shapes.
+
+    Exits with 1 when there is any violation; warnings are reported, not failed on.
+    """
+    from catalog.export import resource_document, stream_catalog
+    from catalog.shacl import format_report, validate as shacl_validate
+    from odapp.catalog_record import current_catalog
+    from rdflib import Graph
+
+    if name:
+        text = resource_document(ctx.store.get(name), "nt")
+    else:
+        text = "".join(stream_catalog(ctx.store, current_catalog(ctx.store, ctx.settings), "nt"))
+    graph = Graph()
+    graph.parse(data=text, format="nt")
+    report = shacl_validate(graph, vocabularies=not no_vocabularies)
+    if as_json:
+        click.echo(json.dumps({
+            "conforms": report.conforms,
+            "violations": len(report.violations),
+            "warnings": len(report.warnings),
+            "results": [r.__dict__ for r in report.results],
+        }, ensure_ascii=False, indent=1))
+    else:
+        click.echo(format_report(report))
+    sys.exit(0 if report.conforms else 1)
+
+
+if __name__ == "__main__":
+    main()
