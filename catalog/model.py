@@ -37,6 +37,9 @@ URI, URIS, TEXT, TEXTS, DATE, LITERAL, LITERALS, INT, NODE, NODES, NOTATIONS = (
     "notations",
 )
 GEO = URIRef("urn:odapp:geometry-literal")  # datatype marker: WKT or GeoJSON, chosen by content
+# locn:geometry is written as a locn:Geometry node with gsp:asWKT / gsp:asGeoJSON (the
+# DCAT-AP.de shapes refuse a bare literal there); bare literals are still read.
+GEO_NODE = URIRef("urn:odapp:geometry-node")
 
 
 def prop(
@@ -73,6 +76,7 @@ class Node:
     # True where the source may rightly use another class (foaf:Person, vcard:Individual):
     # the default class is then written only if the kept extras name none.
     rdf_type_replaceable: ClassVar[bool] = False
+    also_types: ClassVar[tuple[URIRef, ...]] = ()
     uri: str | None = None
     extra: str = ""
 
@@ -113,7 +117,7 @@ class Location(Node):
     """dcterms:Location: geometry, bounding box and centroid as WKT or GeoJSON literals."""
 
     rdf_type: ClassVar[URIRef | None] = DCTERMS.Location
-    geometry: str | None = prop(LOCN.geometry, LITERAL, datatype=GEO)
+    geometry: str | None = prop(LOCN.geometry, LITERAL, datatype=GEO_NODE)
     bbox: str | None = prop(DCAT.bbox, LITERAL, datatype=GEO)
     centroid: str | None = prop(DCAT.centroid, LITERAL, datatype=GEO)
     name: dict[str, str] = prop(SKOS.prefLabel, TEXT)
@@ -229,6 +233,8 @@ class DatasetSeries(Dataset):
     """dcat:DatasetSeries: a dataset whose members point to it with dcat:inSeries."""
 
     rdf_type: ClassVar[URIRef | None] = DCAT.DatasetSeries
+    # catalogues list series with dcat:dataset, whose values the shapes require to be datasets
+    also_types: ClassVar[tuple[URIRef, ...]] = (DCAT.Dataset,)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from catalog import model
 from catalog.model import (
     DATE,
     GEO,
+    GEO_NODE,
     INT,
     LITERAL,
     LITERALS,
@@ -36,7 +37,7 @@ from catalog.model import (
     URIS,
     LangStr,
 )
-from catalog.namespaces import ADMS, DCAT, GSP, SKOS
+from catalog.namespaces import ADMS, DCAT, GSP, LOCN, SKOS
 
 SELF = URIRef("urn:odapp:self")
 _STRING_TYPES = {None, XSD.string, RDF.langString}
@@ -73,8 +74,9 @@ class _Reader:
         consumed: set[tuple[Term, Term, Term]] = set()
         kwargs: dict[str, Any] = {"uri": str(subject) if isinstance(subject, URIRef) else None}
         referenced: list[URIRef] = []
-        if cls.rdf_type is not None and (subject, RDF.type, cls.rdf_type) in g:
-            consumed.add((subject, RDF.type, cls.rdf_type))
+        for rdf_type in (cls.rdf_type, *cls.also_types):
+            if rdf_type is not None and (subject, RDF.type, rdf_type) in g:
+                consumed.add((subject, RDF.type, rdf_type))
         for f in dataclasses.fields(cls):
             meta = f.metadata
             if "pred" not in meta:
@@ -131,8 +133,14 @@ class _Reader:
             return (str(used[0]) if used else None), used
         if kind == LITERAL:
             wanted = meta["datatype"]
-            ok = {None, XSD.string, wanted} | ({GSP.wktLiteral, GSP.geoJSONLiteral} if wanted == GEO else set())
+            geo = wanted in (GEO, GEO_NODE)
+            ok = {None, XSD.string, wanted} | ({GSP.wktLiteral, GSP.geoJSONLiteral} if geo else set())
             used = [o for o in literals if not o.language and o.datatype in ok][:1]
+            if not used and wanted == GEO_NODE:
+                for o in objects:
+                    value = self._geometry_node(o)
+                    if value is not None:
+                        return value, [o]
             return (str(used[0]) if used else None), used
         if kind == INT:
             for o in literals:
@@ -156,6 +164,18 @@ class _Reader:
                     used.append(o)
             return sorted(notations), used
         raise ValueError(f"unknown field kind {kind}")
+
+    def _geometry_node(self, node: Term) -> str | None:
+        """A blank locn:Geometry node holding exactly one WKT or GeoJSON literal."""
+        if not isinstance(node, BNode):
+            return None
+        triples = set(self.graph.predicate_objects(node))
+        values = [o for p, o in triples if p in (GSP.asWKT, GSP.asGeoJSON) and isinstance(o, Literal)]
+        allowed = {(RDF.type, LOCN.Geometry)} | {(p, o) for p, o in triples if o in values}
+        if len(values) != 1 or not triples <= allowed:
+            return None
+        self.attached.update((node, p, o) for p, o in triples)
+        return str(values[0])
 
     def _notation(self, node: Term) -> str | None:
         """adms:identifier as a plain literal or as a blank adms:Identifier with one notation."""
@@ -268,6 +288,8 @@ def write_node(graph: Graph, obj: model.Node, bnodes: BNodes, subject: Term | No
         obj.rdf_type_replaceable and any(s == subject and p == RDF.type for s, p, _ in extra_triples)
     ):
         graph.add((subject, RDF.type, obj.rdf_type))
+    for rdf_type in obj.also_types:
+        graph.add((subject, RDF.type, rdf_type))
     for f in dataclasses.fields(obj):
         meta = f.metadata
         if "pred" not in meta:
@@ -298,9 +320,21 @@ def _terms(graph: Graph, kind: str, meta: dict[str, Any], value: Any, bnodes: BN
         yield Literal(value, datatype=date_datatype(value))
     elif kind == LITERAL:
         datatype = meta["datatype"]
-        if datatype == GEO:
+        if datatype == GEO_NODE:
+            node = bnodes.new()
+            geojson = value.lstrip().startswith("{")
+            graph.add((node, RDF.type, LOCN.Geometry))
+            graph.add((
+                node,
+                GSP.asGeoJSON if geojson else GSP.asWKT,
+                Literal(value, datatype=GSP.geoJSONLiteral if geojson else GSP.wktLiteral),
+            ))
+            yield node
+        elif datatype == GEO:
             datatype = GSP.geoJSONLiteral if value.lstrip().startswith("{") else GSP.wktLiteral
-        yield Literal(value, datatype=datatype)
+            yield Literal(value, datatype=datatype)
+        else:
+            yield Literal(value, datatype=datatype)
     elif kind == INT:
         yield Literal(value, datatype=XSD.nonNegativeInteger)
     elif kind == NODE:
