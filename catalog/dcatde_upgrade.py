@@ -61,7 +61,10 @@ def upgrade_graph(graph: Graph) -> Counter[str]:
             applied[f"{iri(old)} -> {iri(new)}"] += 1
     for s, o in list(graph.subject_objects(ADMS.status)):
         text = str(o)
-        if text.startswith("http://purl.org/adms/status/") and text.rsplit("/", 1)[-1] in _ADMS_STATUS:
+        if (
+            text.startswith("http://purl.org/adms/status/")
+            and text.rsplit("/", 1)[-1] in _ADMS_STATUS
+        ):
             code = _ADMS_STATUS[text.rsplit("/", 1)[-1]]
             graph.remove((s, ADMS.status, o))
             graph.add((s, ADMS.status, URIRef(f"{EU}distribution-status/{code}")))

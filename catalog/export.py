@@ -38,7 +38,9 @@ class Page:
         return max(1, -(-self.total // self.size))
 
 
-def catalog_graph(catalog: model.Catalog, members: Iterable[StoredResource], page: Page | None = None) -> Graph:
+def catalog_graph(
+    catalog: model.Catalog, members: Iterable[StoredResource], page: Page | None = None
+) -> Graph:
     """The catalogue node with its dcat:dataset / dcat:service links (and hydra paging)."""
     g = Graph()
     subject = write_node(g, catalog, BNodes("catalog"))
@@ -69,7 +71,13 @@ def _chunks(items: Iterator[StoredResource], size: int = CHUNK) -> Iterator[list
 def _member_links(catalog_uri: str, chunk: list[StoredResource]) -> Graph:
     g = Graph()
     for r in chunk:
-        g.add((URIRef(catalog_uri), DCAT.service if r.kind == "service" else DCAT.dataset, URIRef(r.uri)))
+        g.add(
+            (
+                URIRef(catalog_uri),
+                DCAT.service if r.kind == "service" else DCAT.dataset,
+                URIRef(r.uri),
+            )
+        )
     return g
 
 
@@ -91,7 +99,9 @@ def stream_catalog(
     if page is None:
         items = store.iter_resources(modified_since=modified_since)
     else:
-        items = store.iter_resources(offset=(page.number - 1) * page.size, limit=page.size, modified_since=modified_since)
+        items = store.iter_resources(
+            offset=(page.number - 1) * page.size, limit=page.size, modified_since=modified_since
+        )
     head = catalog_graph(catalog, [], page)
     writer = {"turtle": _turtle, "nt": _ntriples, "xml": _rdfxml, "json-ld": _jsonld}[fmt]
     yield from writer(catalog.uri, head, _chunks(items))

@@ -29,12 +29,16 @@ class ImportReport:
         ]
         lines += [f"  mapped DCAT-AP.de 2.0 -> 3.0: {k} ({n}x)" for k, n in self.upgraded.items()]
         if self.unattached_triples:
-            lines.append(f"  {self.unattached_triples} triples belonged to no dataset and were not kept")
+            lines.append(
+                f"  {self.unattached_triples} triples belonged to no dataset and were not kept"
+            )
         lines += [f"  incomplete (kept): {p}" for p in self.incomplete]
         return "\n".join(lines)
 
 
-def load_document(source: str, *, fmt: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def load_document(
+    source: str, *, fmt: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Document:
     if source.startswith(("http://", "https://")):
         return read_url(source, fmt=fmt, max_bytes=max_bytes)
     return read_path(source, fmt=fmt, max_bytes=max_bytes)
@@ -47,12 +51,17 @@ def import_document(
     upgraded = upgrade_graph(graph)
     parsed = read_graph(graph)
     if not parsed.resources:
-        raise InputError([problem(
-            doc.source,
-            "no-datasets",
-            "Das Dokument enthält keinen dcat:Dataset, dcat:DatasetSeries oder dcat:DataService",
-            "the document holds no dcat:Dataset, dcat:DatasetSeries or dcat:DataService",
-        )])
+        raise InputError(
+            [
+                problem(
+                    doc.source,
+                    "no-datasets",
+                    "Das Dokument enthält keinen dcat:Dataset, dcat:DatasetSeries "
+                    "oder dcat:DataService",
+                    "the document holds no dcat:Dataset, dcat:DatasetSeries or dcat:DataService",
+                )
+            ]
+        )
     result = store.save(
         parsed.resources, catalog=parsed.catalog if with_catalog else None, strict=strict
     )

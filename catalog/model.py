@@ -33,7 +33,16 @@ from catalog.namespaces import (
 
 # kinds understood by catalog.rdf_mapping
 URI, URIS, TEXT, TEXTS, DATE, LITERAL, LITERALS, INT, NODE, NODES, NOTATIONS = (
-    "uri", "uris", "text", "texts", "date", "literal", "literals", "int", "node", "nodes",
+    "uri",
+    "uris",
+    "text",
+    "texts",
+    "date",
+    "literal",
+    "literals",
+    "int",
+    "node",
+    "nodes",
     "notations",
 )
 GEO = URIRef("urn:odapp:geometry-literal")  # datatype marker: WKT or GeoJSON, chosen by content
@@ -165,7 +174,9 @@ class Distribution(Node):
     access_services: list[str] = prop(DCAT.accessService, URIS)
     applicable_legislation: list[str] = prop(DCATAP.applicableLegislation, URIS)
     checksum: Checksum | None = prop(SPDX.checksum, NODE, Checksum)
-    spatial_resolution: str | None = prop(DCAT.spatialResolutionInMeters, LITERAL, datatype=XSD.decimal)
+    spatial_resolution: str | None = prop(
+        DCAT.spatialResolutionInMeters, LITERAL, datatype=XSD.decimal
+    )
     temporal_resolution: str | None = prop(DCAT.temporalResolution, LITERAL, datatype=XSD.duration)
 
 
@@ -212,7 +223,9 @@ class Dataset(Resource):
     pages: list[str] = prop(FOAF.page, URIS)
     quality_processes: list[str] = prop(DCATDE.qualityProcessURI, URIS)
     type: str | None = prop(DCTERMS.type, URI)
-    spatial_resolution: str | None = prop(DCAT.spatialResolutionInMeters, LITERAL, datatype=XSD.decimal)
+    spatial_resolution: str | None = prop(
+        DCAT.spatialResolutionInMeters, LITERAL, datatype=XSD.decimal
+    )
     temporal_resolution: str | None = prop(DCAT.temporalResolution, LITERAL, datatype=XSD.duration)
     references: list[str] = prop(DCTERMS.references, URIS)
     is_referenced_by: list[str] = prop(DCTERMS.isReferencedBy, URIS)

@@ -46,7 +46,9 @@ MEDIA_TYPES = {media: name for name, (_, media, _) in FORMATS.items()} | {
 
 # Remote JSON-LD contexts we ship a copy of; any other remote context is refused.
 _KNOWN_CONTEXTS = {
-    "https://semiceu.github.io/DCAT-AP/releases/3.0.1/context/dcat-ap.jsonld": "dcat-ap-3.0.1.jsonld",
+    "https://semiceu.github.io/DCAT-AP/releases/3.0.1/context/dcat-ap.jsonld": (
+        "dcat-ap-3.0.1.jsonld"
+    ),
 }
 
 
@@ -82,7 +84,9 @@ def format_for(name: str | None = None, media_type: str | None = None, data: byt
     return "turtle"
 
 
-def read_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, fmt: str | None = None) -> Document:
+def read_path(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, fmt: str | None = None
+) -> Document:
     p = Path(path)
     if not p.is_file():
         raise InputError([problem(str(p), "file", "Datei nicht gefunden", "file not found")])
@@ -93,9 +97,13 @@ def read_path(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, fmt: str 
     return Document(data, str(p), fmt or format_for(p.name, data=data))
 
 
-def read_url(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 30, fmt: str | None = None) -> Document:
+def read_url(
+    url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 30, fmt: str | None = None
+) -> Document:
     if not url.startswith(("http://", "https://")):
-        raise InputError([problem(url, "url", "Nur http- und https-Adressen", "only http and https URLs")])
+        raise InputError(
+            [problem(url, "url", "Nur http- und https-Adressen", "only http and https URLs")]
+        )
     accept = "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.8, */*;q=0.1"
     request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "ODApp"})
     try:
@@ -108,25 +116,43 @@ def read_url(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 3
     except InputError:
         raise
     except Exception as exc:  # network errors of every kind end up here
-        raise InputError([problem(url, "url", f"Abruf fehlgeschlagen: {exc}", f"fetch failed: {exc}")]) from exc
+        raise InputError(
+            [problem(url, "url", f"Abruf fehlgeschlagen: {exc}", f"fetch failed: {exc}")]
+        ) from exc
     if len(data) > max_bytes:
         raise _too_large(url, len(data), max_bytes)
     return Document(data, url, fmt or format_for(url.split("?", 1)[0], media, data))
 
 
 def _too_large(where: str, size: int, limit: int) -> InputTooLarge:
-    return InputTooLarge([problem(
-        where,
-        "size",
-        f"Dokument zu groß ({size:,} Bytes, höchstens {limit:,} erlaubt)",
-        f"document too large ({size:,} bytes, at most {limit:,} allowed)",
-    )])
+    return InputTooLarge(
+        [
+            problem(
+                where,
+                "size",
+                f"Dokument zu groß ({size:,} Bytes, höchstens {limit:,} erlaubt)",
+                f"document too large ({size:,} bytes, at most {limit:,} allowed)",
+            )
+        ]
+    )
 
 
 def parse(doc: Document) -> Graph:
-    """Parse a document into a new graph; syntax errors name the source and, where known, the line."""
+    """Parse a document into a new graph.
+
+    Syntax errors name the source and, where known, the line.
+    """
     if doc.format not in FORMATS:
-        raise InputError([problem(doc.source, "format", f"Unbekanntes Format {doc.format}", f"unknown format {doc.format}")])
+        raise InputError(
+            [
+                problem(
+                    doc.source,
+                    "format",
+                    f"Unbekanntes Format {doc.format}",
+                    f"unknown format {doc.format}",
+                )
+            ]
+        )
     graph = Graph()
     data: Any = doc.data
     if doc.format == "xml":
@@ -147,7 +173,12 @@ def _syntax_problem(doc: Document, exc: Exception) -> Any:
         match = re.search(r"line (\d+)", text)
         line = int(match.group(1)) if match else None
     where = f"{doc.source}, line {line}" if line else doc.source
-    return problem(where, f"syntax:{doc.format}", f"Syntaxfehler ({doc.format}): {text}", f"syntax error ({doc.format}): {text}")
+    return problem(
+        where,
+        f"syntax:{doc.format}",
+        f"Syntaxfehler ({doc.format}): {text}",
+        f"syntax error ({doc.format}): {text}",
+    )
 
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s[^\[>]*(\[(?P<subset>.*?)\])?\s*>", re.S)
@@ -175,7 +206,11 @@ def check_xml(data: bytes, source: str) -> None:
         if rest.lstrip().startswith((b"SYSTEM", b"PUBLIC")):
             raise _xml_refused(source, f"external entity '{name}'", f"externe Entity '{name}'")
         if b"&" in rest or b"%" in rest:
-            raise _xml_refused(source, f"nested entity '{name}' (expansion bomb)", f"verschachtelte Entity '{name}' (Expansionsbombe)")
+            raise _xml_refused(
+                source,
+                f"nested entity '{name}' (expansion bomb)",
+                f"verschachtelte Entity '{name}' (Expansionsbombe)",
+            )
         uses = data.count(b"&" + entity.group("name") + b";")
         expansion += uses * len(rest)
         if expansion > _MAX_EXPANSION:
@@ -183,12 +218,16 @@ def check_xml(data: bytes, source: str) -> None:
 
 
 def _xml_refused(source: str, what_en: str, what_de: str) -> InputError:
-    return InputError([problem(
-        source,
-        "xml-entities",
-        f"RDF/XML abgelehnt: {what_de} wird aus Sicherheitsgründen nicht aufgelöst",
-        f"RDF/XML refused: {what_en} is never resolved, for security",
-    )])
+    return InputError(
+        [
+            problem(
+                source,
+                "xml-entities",
+                f"RDF/XML abgelehnt: {what_de} wird aus Sicherheitsgründen nicht aufgelöst",
+                f"RDF/XML refused: {what_en} is never resolved, for security",
+            )
+        ]
+    )
 
 
 def _local_contexts(data: bytes, source: str) -> str:
@@ -197,7 +236,9 @@ def _local_contexts(data: bytes, source: str) -> str:
         doc = json.loads(data)
     except ValueError as exc:
         where = f"{source}, line {getattr(exc, 'lineno', '?')}"
-        raise InputError([problem(where, "syntax:json-ld", f"Ungültiges JSON: {exc}", f"invalid JSON: {exc}")]) from exc
+        raise InputError(
+            [problem(where, "syntax:json-ld", f"Ungültiges JSON: {exc}", f"invalid JSON: {exc}")]
+        ) from exc
 
     def fix(node: Any) -> Any:
         if isinstance(node, dict):
@@ -218,12 +259,17 @@ def _context(value: Any, source: str) -> Any:
     if isinstance(value, str):
         if value in _KNOWN_CONTEXTS:
             return shipped_context(_KNOWN_CONTEXTS[value])["@context"]
-        raise InputError([problem(
-            source,
-            "json-ld-context",
-            f"Entfernter JSON-LD-Kontext {value} wird nicht geladen; bitte den Kontext einbetten",
-            f"remote JSON-LD context {value} is not fetched; embed the context instead",
-        )])
+        raise InputError(
+            [
+                problem(
+                    source,
+                    "json-ld-context",
+                    f"Entfernter JSON-LD-Kontext {value} wird nicht geladen; "
+                    "bitte den Kontext einbetten",
+                    f"remote JSON-LD context {value} is not fetched; embed the context instead",
+                )
+            ]
+        )
     return value
 
 

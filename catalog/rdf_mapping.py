@@ -134,7 +134,9 @@ class _Reader:
         if kind == LITERAL:
             wanted = meta["datatype"]
             geo = wanted in (GEO, GEO_NODE)
-            ok = {None, XSD.string, wanted} | ({GSP.wktLiteral, GSP.geoJSONLiteral} if geo else set())
+            ok = {None, XSD.string, wanted} | (
+                {GSP.wktLiteral, GSP.geoJSONLiteral} if geo else set()
+            )
             used = [o for o in literals if not o.language and o.datatype in ok][:1]
             if not used and wanted == GEO_NODE:
                 for o in objects:
@@ -170,7 +172,9 @@ class _Reader:
         if not isinstance(node, BNode):
             return None
         triples = set(self.graph.predicate_objects(node))
-        values = [o for p, o in triples if p in (GSP.asWKT, GSP.asGeoJSON) and isinstance(o, Literal)]
+        values = [
+            o for p, o in triples if p in (GSP.asWKT, GSP.asGeoJSON) and isinstance(o, Literal)
+        ]
         allowed = {(RDF.type, LOCN.Geometry)} | {(p, o) for p, o in triples if o in values}
         if len(values) != 1 or not triples <= allowed:
             return None
@@ -249,7 +253,9 @@ def read_graph(graph: Graph) -> ParsedGraph:
         for s in graph.objects(cat, DCAT.service):
             top.setdefault(s, model.DataService)
     reader = _Reader(graph, set(top) | set(catalogs))
-    resources = [reader.read(s, cls) for s, cls in sorted(top.items(), key=lambda kv: _sort_key(kv[0]))]
+    resources = [
+        reader.read(s, cls) for s, cls in sorted(top.items(), key=lambda kv: _sort_key(kv[0]))
+    ]
     catalog = _read_catalog(reader, catalogs[0]) if catalogs else None
     unattached = sum(1 for t in graph if t not in reader.attached)
     return ParsedGraph(catalog, resources, unattached)
@@ -285,7 +291,8 @@ def write_node(graph: Graph, obj: model.Node, bnodes: BNodes, subject: Term | No
         subject = URIRef(obj.uri) if obj.uri else bnodes.new()
     extra_triples = list(_extra_triples(obj.extra, subject, bnodes))
     if obj.rdf_type is not None and not (
-        obj.rdf_type_replaceable and any(s == subject and p == RDF.type for s, p, _ in extra_triples)
+        obj.rdf_type_replaceable
+        and any(s == subject and p == RDF.type for s, p, _ in extra_triples)
     ):
         graph.add((subject, RDF.type, obj.rdf_type))
     for rdf_type in obj.also_types:
@@ -305,7 +312,9 @@ def write_node(graph: Graph, obj: model.Node, bnodes: BNodes, subject: Term | No
     return subject
 
 
-def _terms(graph: Graph, kind: str, meta: dict[str, Any], value: Any, bnodes: BNodes) -> Iterator[Term]:
+def _terms(
+    graph: Graph, kind: str, meta: dict[str, Any], value: Any, bnodes: BNodes
+) -> Iterator[Term]:
     if kind == URI:
         yield URIRef(value)
     elif kind == URIS:
@@ -324,11 +333,13 @@ def _terms(graph: Graph, kind: str, meta: dict[str, Any], value: Any, bnodes: BN
             node = bnodes.new()
             geojson = value.lstrip().startswith("{")
             graph.add((node, RDF.type, LOCN.Geometry))
-            graph.add((
-                node,
-                GSP.asGeoJSON if geojson else GSP.asWKT,
-                Literal(value, datatype=GSP.geoJSONLiteral if geojson else GSP.wktLiteral),
-            ))
+            graph.add(
+                (
+                    node,
+                    GSP.asGeoJSON if geojson else GSP.asWKT,
+                    Literal(value, datatype=GSP.geoJSONLiteral if geojson else GSP.wktLiteral),
+                )
+            )
             yield node
         elif datatype == GEO:
             datatype = GSP.geoJSONLiteral if value.lstrip().startswith("{") else GSP.wktLiteral
@@ -352,7 +363,7 @@ def _terms(graph: Graph, kind: str, meta: dict[str, Any], value: Any, bnodes: BN
 
 
 def date_datatype(value: str) -> URIRef | None:
-    """xsd:date, xsd:dateTime, xsd:gYear or xsd:gYearMonth by the lexical form; None if none fits."""
+    """xsd:date, xsd:dateTime, xsd:gYear or xsd:gYearMonth by the lexical form, else None."""
     v = value.strip()
     if len(v) == 4 and v.isdigit():
         return XSD.gYear

@@ -26,7 +26,15 @@ from catalog.spatial import coverage_geometry
 from catalog.turtle import fragment
 from catalog.validation import check_resource
 
-_UMLAUTS = [("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue"), ("ß", "ss")]
+_UMLAUTS = [
+    ("ä", "ae"),
+    ("ö", "oe"),
+    ("ü", "ue"),
+    ("Ä", "Ae"),
+    ("Ö", "Oe"),
+    ("Ü", "Ue"),
+    ("ß", "ss"),
+]
 
 
 def engine_for(url: str) -> Engine:
@@ -50,7 +58,10 @@ def engine_for(url: str) -> Engine:
 
 
 def slug(text: str, max_length: int = 90) -> str:
-    return slugify(text, replacements=_UMLAUTS, max_length=max_length, word_boundary=True) or "datensatz"
+    return (
+        slugify(text, replacements=_UMLAUTS, max_length=max_length, word_boundary=True)
+        or "datensatz"
+    )
 
 
 @dataclass
@@ -83,9 +94,20 @@ class StoredResource:
         if row.min_x is not None:
             bbox = (row.min_x, row.min_y, row.max_x, row.max_y)
         return cls(
-            row.id, row.uuid, row.name, row.uri, row.kind, row.title,
+            row.id,
+            row.uuid,
+            row.name,
+            row.uri,
+            row.kind,
+            row.title,
             row.organization.name if row.organization else None,
-            row.issued, row.modified, row.record, row.nt, row.ttl, bbox, row.updated_at,
+            row.issued,
+            row.modified,
+            row.record,
+            row.nt,
+            row.ttl,
+            bbox,
+            row.updated_at,
         )
 
 
@@ -144,7 +166,9 @@ class Store:
         problems, kept = [], {}
         for i, item in enumerate(items):
             _normalise(item)
-            where = item.uri or f"record {i + 1} ({model.preferred_text(item.title) or 'ohne Titel'})"
+            where = (
+                item.uri or f"record {i + 1} ({model.preferred_text(item.title) or 'ohne Titel'})"
+            )
             found = check_resource(item, where)
             if not strict:
                 kept[id(item)] = [p for p in found if p.rule.startswith("mandatory:")]
@@ -157,12 +181,18 @@ class Store:
         with self.sessions.begin() as session:
             taken: set[str] = set()
             for item in items:
-                row = session.scalar(select(ResourceRow).where(ResourceRow.uri == item.uri)) if item.uri else None
+                row = (
+                    session.scalar(select(ResourceRow).where(ResourceRow.uri == item.uri))
+                    if item.uri
+                    else None
+                )
                 if row is None:
                     name = self._free_name(session, _name_candidate(item), taken)
                     if item.uri is None:  # blank-node resources get an IRI of ours
                         item.uri = f"{self.base_url}/dataset/{name}"
-                    row = ResourceRow(uuid=str(uuidlib.uuid4()), name=name, uri=item.uri, created_at=now)
+                    row = ResourceRow(
+                        uuid=str(uuidlib.uuid4()), name=name, uri=item.uri, created_at=now
+                    )
                     self._fill(session, row, item, now)
                     session.add(row)
                     result.created.append(name)
@@ -170,13 +200,17 @@ class Store:
                     self._fill(session, row, item, now)
                     result.updated.append(row.name)
                 taken.add(row.name)
-                row.problems = json.dumps([p.to_dict() for p in kept.get(id(item), [])], ensure_ascii=False)
+                row.problems = json.dumps(
+                    [p.to_dict() for p in kept.get(id(item), [])], ensure_ascii=False
+                )
                 result.incomplete.extend(kept.get(id(item), []))
             if catalog is not None:
                 self._set_catalog(session, catalog, now)
         return result
 
-    def _fill(self, session: Session, row: ResourceRow, item: model.Resource, now: datetime) -> None:
+    def _fill(
+        self, session: Session, row: ResourceRow, item: model.Resource, now: datetime
+    ) -> None:
         graph = resource_graph(item)
         row.kind = model.kind_of(item)
         row.title = model.preferred_text(item.title)
@@ -184,7 +218,9 @@ class Store:
         row.record = json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True)
         row.nt = "".join(sorted(graph.serialize(format="nt").splitlines(keepends=True)))
         row.ttl = fragment(graph)
-        row.organization = self._organization(session, item.publisher, now) if item.publisher else None
+        row.organization = (
+            self._organization(session, item.publisher, now) if item.publisher else None
+        )
         geom = coverage_geometry(item.spatial) if isinstance(item, model.Dataset) else None
         if geom is None:
             row.min_x = row.min_y = row.max_x = row.max_y = None
@@ -204,7 +240,9 @@ class Store:
                 select(Organization).where(Organization.uri.is_(None), Organization.title == title)
             )
         if org is None:
-            org = Organization(name=self._free_org_name(session, slug(title)), uri=agent.uri, created_at=now)
+            org = Organization(
+                name=self._free_org_name(session, slug(title)), uri=agent.uri, created_at=now
+            )
             session.add(org)
         org.title = title
         org.record = json.dumps(agent.to_dict(), ensure_ascii=False, sort_keys=True)
@@ -214,7 +252,9 @@ class Store:
 
     def _free_name(self, session: Session, candidate: str, taken: set[str]) -> str:
         name, n = candidate, 1
-        while name in taken or session.scalar(select(ResourceRow.id).where(ResourceRow.name == name)):
+        while name in taken or session.scalar(
+            select(ResourceRow.id).where(ResourceRow.name == name)
+        ):
             n += 1
             name = f"{candidate[:90]}-{n}"
         return name
@@ -257,7 +297,9 @@ class Store:
         with self.sessions() as session:
             row = session.scalar(
                 select(ResourceRow).where(
-                    (ResourceRow.name == key) | (ResourceRow.uri == key) | (ResourceRow.uuid == key),
+                    (ResourceRow.name == key)
+                    | (ResourceRow.uri == key)
+                    | (ResourceRow.uuid == key),
                     ResourceRow.deleted.is_(False),
                 )
             )
@@ -272,7 +314,14 @@ class Store:
                 query = query.where(ResourceRow.kind == kind)
             return session.scalar(query) or 0
 
-    def iter_resources(self, *, offset: int = 0, limit: int | None = None, modified_since: datetime | None = None, chunk: int = 500) -> Iterator[StoredResource]:
+    def iter_resources(
+        self,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        modified_since: datetime | None = None,
+        chunk: int = 500,
+    ) -> Iterator[StoredResource]:
         """Resources in a stable order (by id), streamed in chunks so exports need little memory."""
         last_id, seen = 0, 0
         if offset:
@@ -350,7 +399,8 @@ class Store:
                 return [r[0] for r in rows]
             rows = session.execute(
                 text(
-                    "SELECT r.name, r.geom_wkb FROM resources_bbox b JOIN resources r ON r.id = b.id "
+                    "SELECT r.name, r.geom_wkb FROM resources_bbox b "
+                    "JOIN resources r ON r.id = b.id "
                     "WHERE NOT r.deleted AND b.max_x >= :x0 AND b.min_x <= :x1 "
                     "AND b.max_y >= :y0 AND b.min_y <= :y1 ORDER BY r.name"
                 ),
@@ -364,13 +414,19 @@ class Store:
         with self.sessions() as session:
             if self.dialect == "postgresql":
                 session.execute(text("SET LOCAL enable_seqscan = off"))
-                rows = session.execute(text(
-                    "EXPLAIN SELECT name FROM resources WHERE geom && ST_MakeEnvelope(13, 51, 14, 52, 4326)"
-                )).all()
+                rows = session.execute(
+                    text(
+                        "EXPLAIN SELECT name FROM resources "
+                        "WHERE geom && ST_MakeEnvelope(13, 51, 14, 52, 4326)"
+                    )
+                ).all()
             else:
-                rows = session.execute(text(
-                    "EXPLAIN QUERY PLAN SELECT id FROM resources_bbox WHERE max_x >= 13 AND min_x <= 14"
-                )).all()
+                rows = session.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT id FROM resources_bbox "
+                        "WHERE max_x >= 13 AND min_x <= 14"
+                    )
+                ).all()
             return "\n".join(" ".join(str(c) for c in r) for r in rows)
 
 

@@ -64,12 +64,14 @@ def check_resource(resource: model.Resource, where: str | None = None) -> list[P
             try:
                 coverage_geometry([loc])
             except GeometryError as exc:
-                problems.append(problem(
-                    f"{where}: spatial[{i}]",
-                    "geometry",
-                    f"Geometrie nicht lesbar: {exc}",
-                    f"geometry cannot be read: {exc}",
-                ))
+                problems.append(
+                    problem(
+                        f"{where}: spatial[{i}]",
+                        "geometry",
+                        f"Geometrie nicht lesbar: {exc}",
+                        f"geometry cannot be read: {exc}",
+                    )
+                )
     problems.extend(_check_iris(resource, where))
     return problems
 
@@ -94,10 +96,12 @@ def _check_iris(node: model.Node, where: str, path: str = "") -> list[Problem]:
                 problems.extend(_check_iris(child, where, f"{path}{f.name}[{i}]."))
     for name, value in values:
         if value is not None and not _IRI.match(str(value)):
-            problems.append(problem(
-                f"{where}: {name}",
-                "iri",
-                f"Keine gültige absolute IRI: {value!r}",
-                f"not a valid absolute IRI: {value!r}",
-            ))
+            problems.append(
+                problem(
+                    f"{where}: {name}",
+                    "iri",
+                    f"Keine gültige absolute IRI: {value!r}",
+                    f"not a valid absolute IRI: {value!r}",
+                )
+            )
     return problems

@@ -47,7 +47,16 @@ def _int_arg(name: str, default: int, minimum: int = 1) -> int:
     except ValueError:
         value = minimum - 1
     if value < minimum:
-        raise InputError([problem(f"query parameter {name}", "parameter", f"{name} muss eine ganze Zahl ≥ {minimum} sein", f"{name} must be an integer ≥ {minimum}")])
+        raise InputError(
+            [
+                problem(
+                    f"query parameter {name}",
+                    "parameter",
+                    f"{name} muss eine ganze Zahl ≥ {minimum} sein",
+                    f"{name} must be an integer ≥ {minimum}",
+                )
+            ]
+        )
     return value
 
 
@@ -58,7 +67,16 @@ def _date_arg(name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError([problem(f"query parameter {name}", "parameter", f"{name} ist kein ISO-8601-Datum: {raw!r}", f"{name} is not an ISO 8601 date: {raw!r}")]) from None
+        raise InputError(
+            [
+                problem(
+                    f"query parameter {name}",
+                    "parameter",
+                    f"{name} ist kein ISO-8601-Datum: {raw!r}",
+                    f"{name} is not an ISO 8601 date: {raw!r}",
+                )
+            ]
+        ) from None
     if value.tzinfo is None:
         from datetime import UTC
 
@@ -87,7 +105,16 @@ def catalog_document(ext: str | None) -> Response:
 
     page = Page(number, size, total, url)
     if number > page.last:
-        raise InputError([problem("query parameter page", "parameter", f"Seite {number} gibt es nicht (letzte Seite: {page.last})", f"page {number} does not exist (last page: {page.last})")])
+        raise InputError(
+            [
+                problem(
+                    "query parameter page",
+                    "parameter",
+                    f"Seite {number} gibt es nicht (letzte Seite: {page.last})",
+                    f"page {number} does not exist (last page: {page.last})",
+                )
+            ]
+        )
     body = stream_catalog(store, catalog_factory(), fmt, page=page, modified_since=since)
     return Response(body, mimetype=None, content_type=_media(fmt))
 
@@ -101,7 +128,16 @@ def dataset_document(name: str, ext: str) -> Response:
 
 
 def _unknown_format(ext: str) -> Response:
-    error = InputError([problem(f".{ext}", "format", f"Unbekanntes Format .{ext}; möglich: ttl, rdf, jsonld, nt", f"unknown format .{ext}; use ttl, rdf, jsonld or nt")])
+    error = InputError(
+        [
+            problem(
+                f".{ext}",
+                "format",
+                f"Unbekanntes Format .{ext}; möglich: ttl, rdf, jsonld, nt",
+                f"unknown format .{ext}; use ttl, rdf, jsonld or nt",
+            )
+        ]
+    )
     return error_response(error)
 
 

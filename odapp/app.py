@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template_string
+from flask import Flask, Response, jsonify, render_template
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
@@ -12,21 +12,6 @@ from catalog.web import bp as dcat_blueprint
 from catalog.web import error_response
 from odapp.catalog_record import current_catalog
 from odapp.settings import Settings, load_settings
-
-_INDEX = """<!doctype html>
-<html lang="de"><head><meta charset="utf-8"><title>{{ title }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="alternate" type="text/turtle" href="/catalog.ttl">
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-a{color:#0b5394}td,th{padding:.25rem .5rem;text-align:left;vertical-align:top}</style></head>
-<body><header><h1>{{ title }}</h1></header><main>
-<p>{{ count }} Datensätze. Der ganze Katalog als DCAT-AP.de:
-<a href="/catalog.ttl">Turtle</a>, <a href="/catalog.rdf">RDF/XML</a>, <a href="/catalog.jsonld">JSON-LD</a>.</p>
-<table><thead><tr><th scope="col">Datensatz</th><th scope="col">Herausgeber</th><th scope="col">DCAT</th></tr></thead>
-<tbody>{% for r in resources %}<tr><td>{{ r.title }}</td><td>{{ r.organization or "" }}</td>
-<td><a href="/dataset/{{ r.name }}.ttl">ttl</a> <a href="/dataset/{{ r.name }}.rdf">rdf</a>
-<a href="/dataset/{{ r.name }}.jsonld">jsonld</a></td></tr>{% endfor %}</tbody></table>
-</main></body></html>"""
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
@@ -69,8 +54,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         from catalog.model import preferred_text
 
         resources = sorted(store.iter_resources(), key=lambda r: r.title.lower())
-        return render_template_string(
-            _INDEX, title=preferred_text(catalog.title), count=len(resources), resources=resources
+        return render_template(
+            "index.html",
+            title=preferred_text(catalog.title),
+            count=len(resources),
+            resources=resources,
         )
 
     return app

@@ -7,7 +7,9 @@ from catalog.namespaces import EU
 from catalog.store import Store
 from odapp.settings import Settings
 
-DRESDEN_BBOX = "POLYGON((13.579 50.974, 13.966 50.974, 13.966 51.178, 13.579 51.178, 13.579 50.974))"
+DRESDEN_BBOX = (
+    "POLYGON((13.579 50.974, 13.966 50.974, 13.966 51.178, 13.579 51.178, 13.579 50.974))"
+)
 
 
 def default_catalog(settings: Settings) -> model.Catalog:

@@ -109,11 +109,32 @@ def serve(ctx: Context, host: str | None, port: int | None, threads: int | None)
 
 @main.command("import")
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["turtle", "xml", "json-ld", "nt"]), default=None, help="Syntax (default: from name, media type or content).")
-@click.option("--accept-incomplete", is_flag=True, help="Keep records that miss a mandatory property (listed as problems) instead of refusing the document.")
-@click.option("--with-catalog", is_flag=True, help="Also take the document's dcat:Catalog description as this catalogue's.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["turtle", "xml", "json-ld", "nt"]),
+    default=None,
+    help="Syntax (default: from name, media type or content).",
+)
+@click.option(
+    "--accept-incomplete",
+    is_flag=True,
+    help="Keep records that miss a mandatory property (listed as problems) "
+    "instead of refusing the document.",
+)
+@click.option(
+    "--with-catalog",
+    is_flag=True,
+    help="Also take the document's dcat:Catalog description as this catalogue's.",
+)
 @pass_ctx
-def import_(ctx: Context, sources: tuple[str, ...], fmt: str | None, accept_incomplete: bool, with_catalog: bool) -> None:
+def import_(
+    ctx: Context,
+    sources: tuple[str, ...],
+    fmt: str | None,
+    accept_incomplete: bool,
+    with_catalog: bool,
+) -> None:
     """Import DCAT-AP.de 3.0/2.0 or DCAT-AP documents (files or http(s) URLs).
 
     Each document is stored completely or not at all.
@@ -124,7 +145,9 @@ def import_(ctx: Context, sources: tuple[str, ...], fmt: str | None, accept_inco
     for source in sources:
         try:
             doc = load_document(source, fmt=fmt, max_bytes=ctx.settings.max_import_bytes)
-            report = import_document(ctx.store, doc, with_catalog=with_catalog, strict=not accept_incomplete)
+            report = import_document(
+                ctx.store, doc, with_catalog=with_catalog, strict=not accept_incomplete
+            )
             click.echo(report.summary())
         except CatalogError as exc:
             failed = True
@@ -172,10 +195,12 @@ def validate(ctx: Context, name: str | None, no_vocabularies: bool, as_json: boo
 
     Exits with 1 when there is any violation; warnings are reported, not failed on.
     """
-    from catalog.export import resource_document, stream_catalog
-    from catalog.shacl import format_report, validate as shacl_validate
-    from odapp.catalog_record import current_catalog
     from rdflib import Graph
+
+    from catalog.export import resource_document, stream_catalog
+    from catalog.shacl import format_report
+    from catalog.shacl import validate as shacl_validate
+    from odapp.catalog_record import current_catalog
 
     if name:
         text = resource_document(ctx.store.get(name), "nt")
@@ -185,12 +210,18 @@ def validate(ctx: Context, name: str | None, no_vocabularies: bool, as_json: boo
     graph.parse(data=text, format="nt")
     report = shacl_validate(graph, vocabularies=not no_vocabularies)
     if as_json:
-        click.echo(json.dumps({
-            "conforms": report.conforms,
-            "violations": len(report.violations),
-            "warnings": len(report.warnings),
-            "results": [r.__dict__ for r in report.results],
-        }, ensure_ascii=False, indent=1))
+        click.echo(
+            json.dumps(
+                {
+                    "conforms": report.conforms,
+                    "violations": len(report.violations),
+                    "warnings": len(report.warnings),
+                    "results": [r.__dict__ for r in report.results],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         click.echo(format_report(report))
     sys.exit(0 if report.conforms else 1)

@@ -1,4 +1,4 @@
-"""Settings: defaults, then the YAML file named by ODAPP_CONFIG, then ODAPP_* environment variables."""
+"""Settings: defaults, then the YAML file in ODAPP_CONFIG, then ODAPP_* environment variables."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     unknown = set(values) - set(known)
     if unknown:
         raise SettingsError(
-            f"{config}: unbekannte Einstellung(en) / unknown setting(s): {', '.join(sorted(unknown))}"
+            f"{config}: unbekannte Einstellung(en) / unknown setting(s): "
+            + ", ".join(sorted(unknown))
         )
     for name, f in known.items():
         raw = env.get(f"ODAPP_{name.upper()}")

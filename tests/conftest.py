@@ -19,7 +19,9 @@ from catalog.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(os.environ.get("ODAPP_REFERENCE", ROOT.parent / "shared" / "reference"))
 EXAMPLES = REFERENCE / "dcat-ap-de" / "examples"
-POSTGRES_URL = os.environ.get("ODAPP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/odapp_test")
+POSTGRES_URL = os.environ.get(
+    "ODAPP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/odapp_test"
+)
 BASE = "http://odapp.test"
 
 # Examples with known upstream syntax errors (see the reference README); they must fail cleanly.
@@ -43,7 +45,9 @@ def _postgres_ready() -> str | None:
     target = POSTGRES_URL.rsplit("/", 1)
     try:
         with psycopg.connect(target[0] + "/postgres", autocommit=True, connect_timeout=5) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target[1],)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (target[1],)
+            ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{target[1]}"')
         with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as conn:
@@ -120,14 +124,22 @@ class Server:
     def odapp(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "odapp.cli", *args],
-            cwd=self.workdir, env=self.env, capture_output=True, text=True, check=check, timeout=600,
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=600,
         )
 
     def start(self) -> Server:
         log = open(self.workdir / "server.log", "wb")  # noqa: SIM115 (closed with the process)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "odapp.cli", "serve"], cwd=self.workdir, env=self.env,
-            stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "odapp.cli", "serve"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -13,7 +13,9 @@ from catalog.rdf_io import Document, parse
 from catalog.store import Store
 from tests.conftest import EXAMPLES
 
-GOOD = (EXAMPLES / "v3.0" / "Dataset-und-Distribution.ttl").read_bytes() if EXAMPLES.is_dir() else b""
+GOOD = (
+    (EXAMPLES / "v3.0" / "Dataset-und-Distribution.ttl").read_bytes() if EXAMPLES.is_dir() else b""
+)
 
 DATASET = """
 @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
@@ -28,7 +30,9 @@ LICENSE = "; dct:license <http://dcat-ap.de/def/licenses/dl-by-de/2.0>"
 
 
 def dataset(name: str, publisher: bool = True, license: bool = True) -> bytes:
-    text = DATASET.format(name=name, publisher=PUBLISHER if publisher else "", license=LICENSE if license else "")
+    text = DATASET.format(
+        name=name, publisher=PUBLISHER if publisher else "", license=LICENSE if license else ""
+    )
     return text.encode()
 
 
@@ -52,42 +56,71 @@ def refused(store: Store, data: bytes, fmt: str, error: type = InputError) -> In
 
 
 def test_malformed_turtle_names_the_line(filled: Store) -> None:
-    data = b"@prefix dct: <http://purl.org/dc/terms/> .\n\n<http://x.test/a> dct:title \"open\n"
+    data = b'@prefix dct: <http://purl.org/dc/terms/> .\n\n<http://x.test/a> dct:title "open\n'
     err = refused(filled, data, "turtle")
     assert "line" in err.problems[0].where and "upload.turtle" in err.problems[0].where
-    assert err.problems[0].de.startswith("Syntaxfehler") and err.problems[0].en.startswith("syntax error")
+    assert err.problems[0].de.startswith("Syntaxfehler") and err.problems[0].en.startswith(
+        "syntax error"
+    )
 
 
 def test_malformed_rdfxml(filled: Store) -> None:
-    err = refused(filled, b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n<rdf:Description>\n</rdf:RDF>', "xml")
+    err = refused(
+        filled,
+        b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n<rdf:Description>\n</rdf:RDF>',
+        "xml",
+    )
     assert err.problems[0].rule == "syntax:xml"
 
 
 def test_malformed_jsonld(filled: Store) -> None:
-    err = refused(filled, b'{"@id": "http://x.test/a",\n "http://purl.org/dc/terms/title": [}', "json-ld")
+    err = refused(
+        filled, b'{"@id": "http://x.test/a",\n "http://purl.org/dc/terms/title": [}', "json-ld"
+    )
     assert "line 2" in err.problems[0].where
 
 
 def test_remote_jsonld_context_is_not_fetched(filled: Store) -> None:
-    err = refused(filled, b'{"@context": "https://schema.example/ctx.jsonld", "@id": "http://x.test/a"}', "json-ld")
+    err = refused(
+        filled,
+        b'{"@context": "https://schema.example/ctx.jsonld", "@id": "http://x.test/a"}',
+        "json-ld",
+    )
     assert err.problems[0].rule == "json-ld-context"
 
 
 @pytest.mark.parametrize(
     ("name", "doc"),
     [
-        ("external entity", b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
-         b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
-         b'<rdf:Description rdf:about="http://x.test/a"><dct:title>&xxe;</dct:title></rdf:Description></rdf:RDF>'),
-        ("external DTD", b'<?xml version="1.0"?>\n<!DOCTYPE r SYSTEM "http://evil.test/x.dtd">\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'),
-        ("parameter entity", b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY % p SYSTEM "http://evil.test/p">%p;]>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>'),
-        ("billion laughs", b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-         b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>\n'
-         b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
-         b'<rdf:Description rdf:about="http://x.test/a"><dct:title>&d;</dct:title></rdf:Description></rdf:RDF>'),
-        ("quadratic blowup", b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "' + b"x" * 50_000 + b'">]>\n'
-         b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
-         b'<rdf:Description rdf:about="http://x.test/a"><dct:title>' + b"&a;" * 1000 + b"</dct:title></rdf:Description></rdf:RDF>"),
+        (
+            "external entity",
+            b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
+            b'<rdf:Description rdf:about="http://x.test/a"><dct:title>&xxe;</dct:title></rdf:Description></rdf:RDF>',
+        ),
+        (
+            "external DTD",
+            b'<?xml version="1.0"?>\n<!DOCTYPE r SYSTEM "http://evil.test/x.dtd">\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>',
+        ),
+        (
+            "parameter entity",
+            b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY % p SYSTEM "http://evil.test/p">%p;]>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>',
+        ),
+        (
+            "billion laughs",
+            b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>\n'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
+            b'<rdf:Description rdf:about="http://x.test/a"><dct:title>&d;</dct:title></rdf:Description></rdf:RDF>',
+        ),
+        (
+            "quadratic blowup",
+            b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "' + b"x" * 50_000 + b'">]>\n'
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="http://purl.org/dc/terms/">'
+            b'<rdf:Description rdf:about="http://x.test/a"><dct:title>'
+            + b"&a;" * 1000
+            + b"</dct:title></rdf:Description></rdf:RDF>",
+        ),
     ],
 )
 def test_dangerous_xml_is_refused_never_resolved(filled: Store, name: str, doc: bytes) -> None:
@@ -97,9 +130,11 @@ def test_dangerous_xml_is_refused_never_resolved(filled: Store, name: str, doc: 
 
 
 def test_namespace_entities_as_in_owl_files_are_allowed() -> None:
-    doc = (b'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY dct "http://purl.org/dc/terms/">]>\n'
-           b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="&dct;">'
-           b'<rdf:Description rdf:about="http://x.test/a"><dct:title>T</dct:title></rdf:Description></rdf:RDF>')
+    doc = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [<!ENTITY dct "http://purl.org/dc/terms/">]>\n'
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dct="&dct;">'
+        b'<rdf:Description rdf:about="http://x.test/a"><dct:title>T</dct:title></rdf:Description></rdf:RDF>'
+    )
     assert len(parse(Document(doc, "owl.rdf", "xml"))) == 1
 
 
@@ -118,9 +153,14 @@ def test_a_200_mb_file_is_refused_before_reading(filled: Store, tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("missing", "field", "rule"),
-    [("publisher", "publisher", "mandatory:dcterms:publisher"), ("license", "license", "mandatory:dcterms:license")],
+    [
+        ("publisher", "publisher", "mandatory:dcterms:publisher"),
+        ("license", "license", "mandatory:dcterms:license"),
+    ],
 )
-def test_dataset_without_publisher_or_licence(filled: Store, missing: str, field: str, rule: str) -> None:
+def test_dataset_without_publisher_or_licence(
+    filled: Store, missing: str, field: str, rule: str
+) -> None:
     data = dataset("b", publisher=missing != "publisher", license=missing != "license")
     err = refused(filled, data, "turtle", ValidationError)
     (p,) = err.problems
@@ -161,5 +201,5 @@ def test_unknown_format_and_missing_file() -> None:
 
 
 def test_document_without_datasets(filled: Store) -> None:
-    err = refused(filled, b"<http://x.test/a> <http://purl.org/dc/terms/title> \"x\" .", "turtle")
+    err = refused(filled, b'<http://x.test/a> <http://purl.org/dc/terms/title> "x" .', "turtle")
     assert err.problems[0].rule == "no-datasets"

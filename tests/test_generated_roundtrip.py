@@ -16,14 +16,24 @@ from catalog.validation import check_resource
 
 # Text with German letters, quotes, backslashes, newlines and some far-away code points.
 TEXT = st.text(
-    alphabet=st.sampled_from(list(string.ascii_letters + string.digits + " äöüÄÖÜß€\"'\\\n\t,.;:-_#<>{}()[]@")
-                             + ["\u00a0", "\u2013", "é", "ł", "ž", "漢", "😀"]),
+    alphabet=st.sampled_from(
+        list(string.ascii_letters + string.digits + " äöüÄÖÜß€\"'\\\n\t,.;:-_#<>{}()[]@")
+        + ["\u00a0", "\u2013", "é", "ł", "ž", "漢", "😀"]
+    ),
     min_size=1,
     max_size=3000,
 ).filter(lambda s: s.strip() != "")
-SHORT = st.text(alphabet=st.sampled_from(list("abcdefghijklmnopqrstuvwxyzäöüß-ÄÖÜ0123456789 ")), min_size=1, max_size=40).filter(lambda s: s.strip() != "")
+SHORT = st.text(
+    alphabet=st.sampled_from(list("abcdefghijklmnopqrstuvwxyzäöüß-ÄÖÜ0123456789 ")),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s.strip() != "")
 LANG = st.sampled_from(["de", "en", "de-DE", ""])
-SEGMENT = st.text(alphabet=st.sampled_from(list(string.ascii_letters + string.digits + "-._~%!$&'()*+,;=:@äöü")), min_size=1, max_size=30)
+SEGMENT = st.text(
+    alphabet=st.sampled_from(list(string.ascii_letters + string.digits + "-._~%!$&'()*+,;=:@äöü")),
+    min_size=1,
+    max_size=30,
+)
 IRI = st.builds(
     lambda host, parts, query, frag: f"https://{host}.example/" + "/".join(parts) + query + frag,
     st.sampled_from(["daten", "opendata.dresden", "xn--bume-loa"]),
@@ -43,7 +53,9 @@ distributions = st.builds(
     uri=st.one_of(st.none(), IRI.map(lambda i: i.replace("https://", "https://dist."))),
     access_urls=st.lists(IRI, min_size=1, max_size=2, unique=True).map(sorted),
     download_urls=st.lists(IRI, max_size=2, unique=True).map(sorted),
-    license=st.sampled_from(["http://dcat-ap.de/def/licenses/dl-by-de/2.0", "http://dcat-ap.de/def/licenses/cc-by/4.0"]),
+    license=st.sampled_from(
+        ["http://dcat-ap.de/def/licenses/dl-by-de/2.0", "http://dcat-ap.de/def/licenses/cc-by/4.0"]
+    ),
     license_attribution=st.one_of(st.none(), SHORT),
     title=st.dictionaries(LANG, SHORT, max_size=2),
     byte_size=st.one_of(st.none(), st.integers(0, 10**12)),
@@ -55,15 +67,36 @@ datasets = st.builds(
     uri=IRI,
     title=TEXTS,
     description=TEXTS,
-    publisher=st.builds(model.Agent, uri=st.one_of(st.none(), IRI.map(lambda i: i.replace("https://", "https://org."))), name=st.dictionaries(LANG, SHORT, min_size=1, max_size=2)),
+    publisher=st.builds(
+        model.Agent,
+        uri=st.one_of(st.none(), IRI.map(lambda i: i.replace("https://", "https://org."))),
+        name=st.dictionaries(LANG, SHORT, min_size=1, max_size=2),
+    ),
     keywords=st.lists(st.builds(model.LangStr, SHORT, LANG), max_size=8, unique=True).map(sorted),
-    themes=st.lists(st.sampled_from(["ENVI", "TRAN", "GOVE", "SOCI"]).map(lambda c: f"http://publications.europa.eu/resource/authority/data-theme/{c}"), max_size=3, unique=True).map(sorted),
+    themes=st.lists(
+        st.sampled_from(["ENVI", "TRAN", "GOVE", "SOCI"]).map(
+            lambda c: f"http://publications.europa.eu/resource/authority/data-theme/{c}"
+        ),
+        max_size=3,
+        unique=True,
+    ).map(sorted),
     identifier=st.lists(SHORT, max_size=1),
     issued=st.one_of(st.none(), DATE),
     modified=st.one_of(st.none(), DATE),
-    contact_points=st.lists(st.builds(model.ContactPoint, fn=st.dictionaries(LANG, SHORT, min_size=1, max_size=1), email=st.just("mailto:umwelt@dresden.de")), max_size=1),
-    temporal=st.lists(st.builds(model.PeriodOfTime, start=DATE, end=st.one_of(st.none(), DATE)), max_size=1),
-    distributions=st.lists(distributions, max_size=3).map(lambda ds: sorted(ds, key=lambda d: repr(d.to_dict()))),
+    contact_points=st.lists(
+        st.builds(
+            model.ContactPoint,
+            fn=st.dictionaries(LANG, SHORT, min_size=1, max_size=1),
+            email=st.just("mailto:umwelt@dresden.de"),
+        ),
+        max_size=1,
+    ),
+    temporal=st.lists(
+        st.builds(model.PeriodOfTime, start=DATE, end=st.one_of(st.none(), DATE)), max_size=1
+    ),
+    distributions=st.lists(distributions, max_size=3).map(
+        lambda ds: sorted(ds, key=lambda d: repr(d.to_dict()))
+    ),
     version=st.one_of(st.none(), SHORT),
 )
 
@@ -82,9 +115,15 @@ def normalised(resource: model.Resource) -> model.Resource:
     return resource
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(dataset=datasets)
-def test_generated_datasets_round_trip_in_every_syntax(sqlite_store: Store, dataset: model.Dataset) -> None:
+def test_generated_datasets_round_trip_in_every_syntax(
+    sqlite_store: Store, dataset: model.Dataset
+) -> None:
     assert check_resource(dataset) == []
     sqlite_store.save([dataset])
     stored = sqlite_store.get(dataset.uri)

@@ -14,7 +14,9 @@ from catalog.store import Store
 LICENCE = "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
 
 
-def make(i: int, *, geometry: str | None = None, publisher: str = "Umweltamt", **kw: object) -> model.Dataset:
+def make(
+    i: int, *, geometry: str | None = None, publisher: str = "Umweltamt", **kw: object
+) -> model.Dataset:
     return model.Dataset(
         uri=f"http://x.test/dataset/{i}",
         identifier=[f"datensatz-{i}"],
@@ -23,9 +25,13 @@ def make(i: int, *, geometry: str | None = None, publisher: str = "Umweltamt", *
         publisher=model.Agent(uri=f"https://www.dresden.de/{publisher}", name={"de": publisher}),
         keywords=[model.LangStr("Bäume", "de"), model.LangStr("Grün", "de")],
         spatial=[model.Location(geometry=geometry)] if geometry else [],
-        distributions=[model.Distribution(
-            uri=f"http://x.test/dataset/{i}/csv", access_urls=["http://x.test/f.csv"], license=LICENCE,
-        )],
+        distributions=[
+            model.Distribution(
+                uri=f"http://x.test/dataset/{i}/csv",
+                access_urls=["http://x.test/f.csv"],
+                license=LICENCE,
+            )
+        ],
         **kw,  # type: ignore[arg-type]
     )
 
@@ -111,17 +117,23 @@ L_SHAPE = "POLYGON((13.0 50.0, 14.0 50.0, 14.0 50.1, 13.1 50.1, 13.1 51.0, 13.0 
 
 
 def test_spatial_coverage_is_indexed_and_exact(store: Store) -> None:
-    store.save([
-        make(1, geometry=DRESDEN),
-        make(2, geometry=LEIPZIG),
-        make(3, geometry=L_SHAPE),
-        make(4),
-    ])
+    store.save(
+        [
+            make(1, geometry=DRESDEN),
+            make(2, geometry=LEIPZIG),
+            make(3, geometry=L_SHAPE),
+            make(4),
+        ]
+    )
     stored = store.get("datensatz-1")
     assert stored.bbox == pytest.approx((13.58, 50.97, 13.97, 51.18))
     assert store.names_in_bbox(13.7, 51.0, 13.8, 51.1) == ["datensatz-1"]
     assert store.names_in_bbox(12.0, 51.0, 12.5, 51.5) == ["datensatz-2"]
-    assert store.names_in_bbox(10.0, 45.0, 15.0, 55.0) == ["datensatz-1", "datensatz-2", "datensatz-3"]
+    assert store.names_in_bbox(10.0, 45.0, 15.0, 55.0) == [
+        "datensatz-1",
+        "datensatz-2",
+        "datensatz-3",
+    ]
     # inside the L's bounding box but outside the L itself: the exact test drops it
     assert store.names_in_bbox(13.5, 50.5, 13.6, 50.6) == []
     assert "datensatz-4" not in store.names_in_bbox(-180, -90, 180, 90)
@@ -157,6 +169,8 @@ def test_schema_is_made_by_alembic_and_upgrade_is_idempotent(store: Store) -> No
 
 def test_catalog_record_is_kept(store: Store) -> None:
     assert store.catalog() is None
-    catalog = model.Catalog(uri="http://x.test/catalog", title={"de": "Katalog"}, description={"de": "D"})
+    catalog = model.Catalog(
+        uri="http://x.test/catalog", title={"de": "Katalog"}, description={"de": "D"}
+    )
     store.save([make(1)], catalog=catalog)
     assert store.catalog() == catalog

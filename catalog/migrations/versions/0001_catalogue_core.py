@@ -64,11 +64,14 @@ def upgrade() -> None:
     )
     if dialect == "sqlite":
         # R*Tree over the bounding boxes, kept in step by triggers (no SpatiaLite here).
-        op.execute("CREATE VIRTUAL TABLE resources_bbox USING rtree(id, min_x, max_x, min_y, max_y)")
+        op.execute(
+            "CREATE VIRTUAL TABLE resources_bbox USING rtree(id, min_x, max_x, min_y, max_y)"
+        )
         op.execute(
             "CREATE TRIGGER resources_bbox_insert AFTER INSERT ON resources "
             "WHEN NEW.min_x IS NOT NULL BEGIN "
-            "INSERT INTO resources_bbox VALUES (NEW.id, NEW.min_x, NEW.max_x, NEW.min_y, NEW.max_y); END"
+            "INSERT INTO resources_bbox VALUES "
+            "(NEW.id, NEW.min_x, NEW.max_x, NEW.min_y, NEW.max_y); END"
         )
         op.execute(
             "CREATE TRIGGER resources_bbox_update AFTER UPDATE OF min_x, min_y, max_x, max_y "
