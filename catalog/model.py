@@ -159,7 +159,7 @@ class Distribution(Node):
     license_attribution: str | None = prop(DCATDE.licenseAttributionByText, LITERAL)
     title: dict[str, str] = prop(DCTERMS.title, TEXT)
     description: dict[str, str] = prop(DCTERMS.description, TEXT)
-    format: str | None = prop(DCTERMS.format, URI)
+    format: str | None = prop(DCTERMS["format"], URI)
     media_type: str | None = prop(DCAT.mediaType, URI)
     compress_format: str | None = prop(DCAT.compressFormat, URI)
     package_format: str | None = prop(DCAT.packageFormat, URI)
@@ -258,7 +258,7 @@ class DataService(Resource):
     endpoint_urls: list[str] = prop(DCAT.endpointURL, URIS)
     endpoint_descriptions: list[str] = prop(DCAT.endpointDescription, URIS)
     serves_datasets: list[str] = prop(DCAT.servesDataset, URIS)
-    formats: list[str] = prop(DCTERMS.format, URIS)
+    formats: list[str] = prop(DCTERMS["format"], URIS)
 
 
 @dataclass

@@ -48,7 +48,7 @@ def fragment(graph: Graph) -> str:
     out: list[str] = []
 
     def term(o: Term, indent: str, visiting: set[Term]) -> str:
-        if isinstance(o, BNode) and uses[o] == 1 and o not in visiting:
+        if isinstance(o, BNode) and uses[o] == 1 and o not in emitted and o not in visiting:
             if o not in by_subject:
                 emitted.add(o)
                 return "[]"

@@ -203,3 +203,19 @@ def test_unknown_format_and_missing_file() -> None:
 def test_document_without_datasets(filled: Store) -> None:
     err = refused(filled, b'<http://x.test/a> <http://purl.org/dc/terms/title> "x" .', "turtle")
     assert err.problems[0].rule == "no-datasets"
+
+
+def test_two_distributions_with_one_iri_are_refused(filled: Store) -> None:
+    from catalog import model
+
+    dist = model.Distribution(uri="http://x.test/d/1", access_urls=["http://x.test/f"], license="http://dcat-ap.de/def/licenses/cc-by/4.0")
+    item = model.Dataset(
+        uri="http://x.test/d", title={"de": "T"}, description={"de": "D"},
+        publisher=model.Agent(name={"de": "Amt"}), distributions=[dist, dist],
+    )
+    before = snapshot(filled)
+    with pytest.raises(ValidationError) as info:
+        filled.save([item])
+    assert info.value.problems[0].rule == "iri-unique"
+    assert "distributions[1]" in info.value.problems[0].where
+    assert snapshot(filled) == before

@@ -94,7 +94,7 @@ datasets = st.builds(
     temporal=st.lists(
         st.builds(model.PeriodOfTime, start=DATE, end=st.one_of(st.none(), DATE)), max_size=1
     ),
-    distributions=st.lists(distributions, max_size=3).map(
+    distributions=st.lists(distributions, max_size=3, unique_by=lambda d: d.uri or id(d)).map(
         lambda ds: sorted(ds, key=lambda d: repr(d.to_dict()))
     ),
     version=st.one_of(st.none(), SHORT),
