@@ -72,3 +72,40 @@ def test_unknown_setting_in_config_is_named(cli: Server, tmp_path: Path) -> None
     cli.env["ODAPP_CONFIG"] = str(config)
     done = cli.odapp("db", "upgrade", check=False)
     assert done.returncode != 0 and "database_ur" in done.stderr
+
+
+@pytest.fixture
+def file_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A plain HTTP server (Python's own) serving the reference examples and a few test files."""
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    root = tmp_path / "www"
+    shutil.copytree(EXAMPLES, root)
+    (root / "huge.ttl").write_bytes(b"# " + b"x" * 3_000_000 + b"\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_import_from_urls(cli: Server, file_server: str) -> None:
+    url = f"{file_server}/validator-testcases/dashboard__rostock-catalog-dataset-extracted.rdf"
+    done = cli.odapp("import", url)
+    assert f"{url} (xml): 1 new" in done.stdout
+    jsonld = f"{file_server}/v2.0/dcat_ap_de-RefImp_JSONLD_ADVANCED.jsonld"
+    assert "2 new" in cli.odapp("import", "--accept-incomplete", jsonld).stdout
+
+
+def test_url_import_errors(cli: Server, file_server: str) -> None:
+    missing = cli.odapp("import", f"{file_server}/nope.ttl", check=False)
+    assert missing.returncode == 2 and "404" in missing.stderr
+    cli.env["ODAPP_MAX_IMPORT_BYTES"] = "1000000"
+    huge = cli.odapp("import", f"{file_server}/huge.ttl", check=False)
+    assert huge.returncode == 2 and "too large" in huge.stderr
+    scheme = cli.odapp("import", "ftp://example.org/catalog.ttl", check=False)
+    assert scheme.returncode == 2
