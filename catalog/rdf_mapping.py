@@ -394,8 +394,22 @@ def _extra_triples(extra: str, subject: Term, bnodes: BNodes) -> Iterator[tuple[
         yield term(s), p, term(o)
 
 
-def resource_graph(resource: model.Resource) -> Graph:
+class TripleSet(set):
+    """A set of triples with Graph's ``add``: writing one record needs no rdflib store."""
+
+    def add(self, triple: tuple[Term, Term, Term]) -> None:  # type: ignore[override]
+        super().add(triple)
+
+
+def resource_triples(resource: model.Resource) -> TripleSet:
     """The triples of one catalogue resource (with its distributions, agents, locations)."""
+    triples = TripleSet()
+    write_node(triples, resource, BNodes(resource.uri or ""))  # type: ignore[arg-type]
+    return triples
+
+
+def resource_graph(resource: model.Resource) -> Graph:
     g = Graph()
-    write_node(g, resource, BNodes(resource.uri or ""))
+    for triple in resource_triples(resource):
+        g.add(triple)
     return g

@@ -14,13 +14,14 @@ from pathlib import Path
 import shapely
 from alembic import command
 from alembic.config import Config
+from rdflib.plugins.serializers.nt import _nt_row
 from slugify import slugify
 from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog import model
 from catalog.errors import NotFound, Problem, ValidationError
-from catalog.rdf_mapping import resource_graph
+from catalog.rdf_mapping import resource_triples
 from catalog.schema import CatalogInfo, Organization, ResourceRow
 from catalog.spatial import coverage_geometry
 from catalog.turtle import fragment
@@ -178,14 +179,14 @@ class Store:
             raise ValidationError(problems)
         result = SaveResult()
         now = datetime.now(UTC)
-        with self.sessions.begin() as session:
-            taken: set[str] = set()
+        with self.sessions.begin() as session, session.no_autoflush:
+            existing = self._rows_by_uri(session, [i.uri for i in items if i.uri])
+            taken = self._names_taken(
+                session, [_name_candidate(i) for i in items if i.uri not in existing]
+            )
+            orgs: dict[tuple[str | None, str], Organization] = {}
             for item in items:
-                row = (
-                    session.scalar(select(ResourceRow).where(ResourceRow.uri == item.uri))
-                    if item.uri
-                    else None
-                )
+                row = existing.get(item.uri) if item.uri else None
                 if row is None:
                     name = self._free_name(session, _name_candidate(item), taken)
                     if item.uri is None:  # blank-node resources get an IRI of ours
@@ -193,11 +194,12 @@ class Store:
                     row = ResourceRow(
                         uuid=str(uuidlib.uuid4()), name=name, uri=item.uri, created_at=now
                     )
-                    self._fill(session, row, item, now)
-                    session.add(row)
+                    self._fill(session, row, item, now, orgs)
+                    session.add(row)  # after filling: an organisation lookup may flush
+                    existing[item.uri] = row
                     result.created.append(name)
                 else:
-                    self._fill(session, row, item, now)
+                    self._fill(session, row, item, now, orgs)
                     result.updated.append(row.name)
                 taken.add(row.name)
                 row.problems = json.dumps(
@@ -208,18 +210,45 @@ class Store:
                 self._set_catalog(session, catalog, now)
         return result
 
+    @staticmethod
+    def _rows_by_uri(session: Session, uris: list[str]) -> dict[str, ResourceRow]:
+        rows: dict[str, ResourceRow] = {}
+        for start in range(0, len(uris), 500):
+            chunk = uris[start : start + 500]
+            rows.update(
+                (r.uri, r)
+                for r in session.scalars(select(ResourceRow).where(ResourceRow.uri.in_(chunk)))
+            )
+        return rows
+
+    @staticmethod
+    def _names_taken(session: Session, candidates: list[str]) -> set[str]:
+        """Names among the candidates that exist already (one query per 500, not one each)."""
+        taken: set[str] = set()
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start : start + 500]
+            taken.update(
+                session.scalars(select(ResourceRow.name).where(ResourceRow.name.in_(chunk)))
+            )
+        return taken
+
     def _fill(
-        self, session: Session, row: ResourceRow, item: model.Resource, now: datetime
+        self,
+        session: Session,
+        row: ResourceRow,
+        item: model.Resource,
+        now: datetime,
+        orgs: dict[tuple[str | None, str], Organization],
     ) -> None:
-        graph = resource_graph(item)
+        triples = resource_triples(item)
         row.kind = model.kind_of(item)
         row.title = model.preferred_text(item.title)
         row.issued, row.modified = item.issued, item.modified
         row.record = json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True)
-        row.nt = "".join(sorted(graph.serialize(format="nt").splitlines(keepends=True)))
-        row.ttl = fragment(graph)
+        row.nt = "".join(sorted(_nt_row(t) for t in triples))
+        row.ttl = fragment(triples)
         row.organization = (
-            self._organization(session, item.publisher, now) if item.publisher else None
+            self._organization(session, item.publisher, now, orgs) if item.publisher else None
         )
         geom = coverage_geometry(item.spatial) if isinstance(item, model.Dataset) else None
         if geom is None:
@@ -231,8 +260,17 @@ class Store:
         row.deleted = False
         row.updated_at = now
 
-    def _organization(self, session: Session, agent: model.Agent, now: datetime) -> Organization:
+    def _organization(
+        self,
+        session: Session,
+        agent: model.Agent,
+        now: datetime,
+        cache: dict[tuple[str | None, str], Organization],
+    ) -> Organization:
         title = model.preferred_text(agent.name)
+        key = (agent.uri, "" if agent.uri else title)
+        if key in cache:
+            return cache[key]
         if agent.uri:
             org = session.scalar(select(Organization).where(Organization.uri == agent.uri))
         else:
@@ -248,6 +286,7 @@ class Store:
         org.record = json.dumps(agent.to_dict(), ensure_ascii=False, sort_keys=True)
         org.updated_at = now
         session.flush()
+        cache[key] = org
         return org
 
     def _free_name(self, session: Session, candidate: str, taken: set[str]) -> str:

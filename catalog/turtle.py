@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
@@ -38,7 +39,7 @@ def _literal(term: Literal) -> str:
     return term.n3()
 
 
-def fragment(graph: Graph) -> str:
+def fragment(graph: Graph | Iterable[tuple[Term, Term, Term]]) -> str:
     """Turtle statements for every triple of ``graph``; single-use blank nodes are nested."""
     by_subject: dict[Term, list[tuple[Term, Term]]] = defaultdict(list)
     for s, p, o in graph:

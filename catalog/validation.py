@@ -77,12 +77,14 @@ def check_resource(resource: model.Resource, where: str | None = None) -> list[P
         seen: set[str] = {resource.uri} if resource.uri else set()
         for i, dist in enumerate(resource.distributions):
             if dist.uri and dist.uri in seen:
-                problems.append(problem(
-                    f"{where}: distributions[{i}]",
-                    "iri-unique",
-                    f"IRI {dist.uri} ist schon vergeben (in RDF wäre es derselbe Knoten)",
-                    f"IRI {dist.uri} is already used (in RDF it would be the same node)",
-                ))
+                problems.append(
+                    problem(
+                        f"{where}: distributions[{i}]",
+                        "iri-unique",
+                        f"IRI {dist.uri} ist schon vergeben (in RDF wäre es derselbe Knoten)",
+                        f"IRI {dist.uri} is already used (in RDF it would be the same node)",
+                    )
+                )
             if dist.uri:
                 seen.add(dist.uri)
     return problems
