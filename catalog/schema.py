@@ -55,12 +55,29 @@ class ResourceRow(Base):
     max_x: Mapped[float | None] = mapped_column(Float)
     max_y: Mapped[float | None] = mapped_column(Float)
     geom_wkb: Mapped[bytes | None] = mapped_column(LargeBinary)  # CRS84; PostGIS mirrors it as geom
+    temporal_start: Mapped[str | None] = mapped_column(String(40))
+    temporal_end: Mapped[str | None] = mapped_column(String(40))
+    # what search reads: every language's title, keywords, and the rest of the text
+    search_title: Mapped[str] = mapped_column(Text, default="")
+    search_keywords: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="")
     problems: Mapped[str] = mapped_column(Text, default="[]")  # mandatory rules it misses (imports)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
     organization: Mapped[Organization | None] = relationship(lazy="joined")
+
+
+class ResourceFacet(Base):
+    """One facet value of a resource (organization, groups, tags, res_format, license_id, …)."""
+
+    __tablename__ = "resource_facets"
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), primary_key=True)
 
 
 class CatalogInfo(Base):

@@ -23,6 +23,7 @@ from catalog import model
 from catalog.errors import NotFound, Problem, ValidationError
 from catalog.rdf_mapping import resource_triples
 from catalog.schema import CatalogInfo, Organization, ResourceRow
+from catalog.search_index import fill_columns, write_index
 from catalog.spatial import coverage_geometry
 from catalog.turtle import fragment
 from catalog.validation import check_resource
@@ -185,6 +186,7 @@ class Store:
                 session, [_name_candidate(i) for i in items if i.uri not in existing]
             )
             orgs: dict[tuple[str | None, str], Organization] = {}
+            written: list[tuple[ResourceRow, model.Resource]] = []
             for item in items:
                 row = existing.get(item.uri) if item.uri else None
                 if row is None:
@@ -206,6 +208,9 @@ class Store:
                     [p.to_dict() for p in kept.get(id(item), [])], ensure_ascii=False
                 )
                 result.incomplete.extend(kept.get(id(item), []))
+                written.append((row, item))
+            session.flush()
+            write_index(session, written)
             if catalog is not None:
                 self._set_catalog(session, catalog, now)
         return result
@@ -257,6 +262,7 @@ class Store:
         else:
             row.min_x, row.min_y, row.max_x, row.max_y = geom.bounds
             row.geom_wkb = shapely.to_wkb(geom)
+        fill_columns(row, item)
         row.deleted = False
         row.updated_at = now
 

@@ -185,6 +185,37 @@ def export(ctx: Context, ext: str, name: str | None, output: str | None) -> None
         _fail(exc)
 
 
+@main.group()
+def search() -> None:
+    """Search the catalogue and maintain its index."""
+
+
+@search.command("reindex")
+@pass_ctx
+def search_reindex(ctx: Context) -> None:
+    """Rebuild the search index and facets (for recovery; safe while serving)."""
+    from catalog.search import SearchService
+
+    done = SearchService(ctx.store).reindex()
+    click.echo(f"{done} records indexed")
+
+
+@search.command("query")
+@click.argument("q", default="")
+@click.option("--limit", type=int, default=10)
+@pass_ctx
+def search_query(ctx: Context, q: str, limit: int) -> None:
+    """Search from the command line (German-aware, like the API)."""
+    from catalog.search import SearchQuery, SearchService
+
+    result = SearchService(ctx.store).search(SearchQuery(q=q, limit=limit))
+    if result.corrected_q:
+        click.echo(f"(gesucht nach / searched for: {result.corrected_q})")
+    click.echo(f"{result.count} Treffer / results")
+    for r in result.results:
+        click.echo(f"  {r.name}  {r.title}")
+
+
 @main.command()
 @click.option("--dataset", "name", default=None, help="Validate one dataset only.")
 @click.option("--no-vocabularies", is_flag=True, help="Skip the controlled-vocabulary checks.")

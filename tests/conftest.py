@@ -64,8 +64,12 @@ def reset_postgres() -> None:
     import psycopg
 
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        for table in ("alembic_version", "resources", "catalog_info", "organizations"):
-            conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'spatial_ref_sys'"  # PostGIS's own
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
 
 
 def make_store(backend: str, tmp_path: Path) -> Store:

@@ -159,7 +159,7 @@ def test_bbox_query_uses_the_spatial_index(store: Store) -> None:
 def test_schema_is_made_by_alembic_and_upgrade_is_idempotent(store: Store) -> None:
     store.upgrade()
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     tables = set(inspect(store.engine).get_table_names())
     assert {"resources", "organizations", "catalog_info"} <= tables
     if store.dialect == "postgresql":
