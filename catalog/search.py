@@ -9,14 +9,15 @@ import difflib
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select, text
+from sqlalchemy import Select, and_, func, literal_column, not_, or_, select, text, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.errors import InputError, problem
 from catalog.schema import ResourceFacet, ResourceRow
+from catalog.search_expr import And, Expr, MatchAll, Not, Or, Range, Term
 from catalog.search_index import FACETS, write_index
 from catalog.store import Store, StoredResource
 from catalog.text import stem, umlaut_spellings, words
@@ -82,6 +83,7 @@ class SearchQuery:
     modified: tuple[str | None, str | None] | None = None  # dct:modified range
     updated: tuple[datetime | None, datetime | None] | None = None  # metadata_modified range
     kinds: tuple[str, ...] = ()
+    expr: Expr | None = None  # a boolean filter, e.g. a parsed CKAN fq
     sort: str = "relevance"
     descending: bool | None = None  # None: the sort's natural direction
     offset: int = 0
@@ -267,6 +269,8 @@ class SearchService:
             conditions.append(or_(*(has(f, v) for f, v in group.items())))
         if query.kinds:
             conditions.append(ResourceRow.kind.in_(query.kinds))
+        if query.expr is not None:
+            conditions.append(expr_sql(query.expr))
         if query.bbox is not None:
             x0, y0, x1, y1 = query.bbox
             if dialect == "postgresql":
@@ -423,6 +427,63 @@ class SearchService:
             counts[facet].sort(key=lambda vn: (-vn[1], vn[0]))
             del counts[facet][query.facet_limit :]
         return counts
+
+
+_COLUMNS = {
+    "name": ResourceRow.name,
+    "id": ResourceRow.uuid,
+    "uri": ResourceRow.uri,
+    "modified": ResourceRow.modified,
+    "issued": ResourceRow.issued,
+    "temporal_start": ResourceRow.temporal_start,
+    "temporal_end": ResourceRow.temporal_end,
+    "metadata_modified": ResourceRow.updated_at,
+    "metadata_created": ResourceRow.created_at,
+}
+
+
+def expr_sql(expr: Expr) -> ColumnElement:
+    """SQL for a filter expression (the same on both backends)."""
+    if isinstance(expr, MatchAll):
+        return true()
+    if isinstance(expr, Not):
+        return not_(expr_sql(expr.expr))
+    if isinstance(expr, And):
+        return and_(*(expr_sql(e) for e in expr.items))
+    if isinstance(expr, Or):
+        return or_(*(expr_sql(e) for e in expr.items))
+    if isinstance(expr, Term):
+        if expr.field in _COLUMNS:
+            column = _COLUMNS[expr.field]
+            return column.is_not(None) if expr.value == "*" else column == expr.value
+        if expr.field not in FACETS:
+            raise _bad("fq", f"unbekanntes Feld {expr.field!r}", f"unknown field {expr.field!r}")
+        match = ResourceFacet.facet == expr.field
+        if expr.value != "*":
+            match = and_(match, ResourceFacet.value == expr.value)
+        return ResourceRow.id.in_(select(ResourceFacet.resource_id).where(match))
+    if isinstance(expr, Range):
+        if expr.field not in _COLUMNS or expr.field in ("name", "id", "uri"):
+            raise _bad(
+                "fq", f"kein Bereich möglich für {expr.field!r}", f"no range on {expr.field!r}"
+            )
+        column = _COLUMNS[expr.field]
+        timestamp = expr.field.startswith("metadata_")
+        parts = [column.is_not(None)]
+        if expr.low is not None:
+            parts.append(column >= (_timestamp(expr.low) if timestamp else expr.low))
+        if expr.high is not None:
+            parts.append(column <= (_timestamp(expr.high) if timestamp else expr.high))
+        return and_(*parts)
+    raise TypeError(f"not a filter expression: {expr!r}")
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad("fq", f"kein Zeitpunkt: {value!r}", f"not a timestamp: {value!r}") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
 def _replace_q(query: SearchQuery, q: str) -> SearchQuery:

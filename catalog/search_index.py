@@ -45,7 +45,11 @@ def format_code(dist: model.Distribution) -> str | None:
 
 
 def facet_values(item: model.Resource, organization: str | None) -> set[tuple[str, str]]:
-    values: set[tuple[str, str]] = {("type", model.kind_of(item))}
+    # a series is a dataset too (CKAN clients filter on dataset_type:dataset)
+    kind = model.kind_of(item)
+    values: set[tuple[str, str]] = {("type", kind)} | (
+        {("type", "dataset")} if kind == "series" else set()
+    )
     if organization:
         values.add(("organization", organization))
     values.update(("groups", _code(t).lower()) for t in item.themes if t.startswith(EU))
