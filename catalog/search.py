@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from catalog.errors import InputError, problem
 from catalog.schema import ResourceFacet, ResourceRow
 from catalog.search_expr import And, Expr, MatchAll, Not, Or, Range, Term
-from catalog.search_index import FACETS, write_index
+from catalog.search_index import FACETS, INTERNAL_FACETS, write_index
 from catalog.store import Store, StoredResource
 from catalog.text import stem, umlaut_spellings, words
 
@@ -388,7 +388,7 @@ class SearchService:
                 offset = int(state.get("o", 0))
         rows = session.execute(stmt.offset(offset).limit(query.limit)).all()
         next_cursor = None
-        if len(rows) == query.limit:
+        if rows and len(rows) == query.limit:
             last = rows[-1]
             if keyset:
                 key = (
@@ -456,7 +456,7 @@ def expr_sql(expr: Expr) -> ColumnElement:
         if expr.field in _COLUMNS:
             column = _COLUMNS[expr.field]
             return column.is_not(None) if expr.value == "*" else column == expr.value
-        if expr.field not in FACETS:
+        if expr.field not in FACETS and expr.field not in INTERNAL_FACETS:
             raise _bad("fq", f"unbekanntes Feld {expr.field!r}", f"unknown field {expr.field!r}")
         match = ResourceFacet.facet == expr.field
         if expr.value != "*":

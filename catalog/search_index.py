@@ -3,6 +3,7 @@ index tables in step with every write (in the same transaction)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, insert, text
@@ -25,6 +26,16 @@ FACETS = (
     "frequency",
     "type",
 )
+
+
+# looked up by the API, never offered as a facet
+INTERNAL_FACETS = ("resource_id",)
+
+
+def resource_id(dataset_uri: str, dist: model.Distribution, position: int) -> str:
+    """A stable CKAN resource id: derived from the distribution IRI (or its position)."""
+    key = dist.uri or f"{dataset_uri}#distribution-{position}"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
 
 
 def _code(iri: str) -> str:
@@ -57,7 +68,8 @@ def facet_values(item: model.Resource, organization: str | None) -> set[tuple[st
     if item.license:
         values.add(("license_id", licence_id(item.license)))
     if isinstance(item, model.Dataset):
-        for dist in item.distributions:
+        for position, dist in enumerate(item.distributions):
+            values.add(("resource_id", resource_id(item.uri or "", dist, position)))
             code = format_code(dist)
             if code:
                 values.add(("res_format", code))

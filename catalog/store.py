@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog import model
-from catalog.errors import NotFound, Problem, ValidationError
+from catalog.errors import NotFound, Problem, ValidationError, problem
 from catalog.rdf_mapping import resource_triples
 from catalog.schema import CatalogInfo, Organization, ResourceRow
 from catalog.search_index import fill_columns, write_index
@@ -84,6 +84,7 @@ class StoredResource:
     ttl: str
     bbox: tuple[float, float, float, float] | None
     updated_at: datetime
+    created_at: datetime | None = None
 
     @property
     def record(self) -> model.Resource:
@@ -110,7 +111,21 @@ class StoredResource:
             row.ttl,
             bbox,
             row.updated_at,
+            row.created_at,
         )
+
+
+@dataclass(frozen=True)
+class OrganizationView:
+    id: int
+    name: str
+    title: str
+    uri: str | None
+    record: dict  # type: ignore[type-arg]
+
+    @property
+    def agent(self) -> model.Agent:
+        return model.Agent.from_dict(self.record)
 
 
 @dataclass
@@ -428,6 +443,73 @@ class Store:
                 .order_by(Organization.title)
             ).all()
             return [(r[0], r[1], r[2], r[3] or 0) for r in rows]
+
+    def organization(self, key: str) -> OrganizationView:
+        """An organisation by name or IRI."""
+        with self.sessions() as session:
+            org = session.scalar(
+                select(Organization).where((Organization.name == key) | (Organization.uri == key))
+            )
+            if org is None:
+                raise NotFound(
+                    [
+                        problem(
+                            key,
+                            "not-found",
+                            f"Keine Organisation {key!r}",
+                            f"no organization {key!r}",
+                        )
+                    ]
+                )
+            return OrganizationView(org.id, org.name, org.title, org.uri, json.loads(org.record))
+
+    def save_organization(self, name: str, agent: model.Agent, *, create: bool) -> OrganizationView:
+        """Create (``create=True``) or update an organisation without touching its datasets."""
+        title = model.preferred_text(agent.name)
+        if not title:
+            raise ValidationError(
+                [
+                    problem(
+                        "title",
+                        "mandatory:foaf:name",
+                        "Name der Organisation fehlt",
+                        "Missing value: title",
+                    )
+                ]
+            )
+        now = datetime.now(UTC)
+        with self.sessions.begin() as session:
+            org = session.scalar(select(Organization).where(Organization.name == name))
+            if create and org is not None:
+                raise ValidationError(
+                    [
+                        problem(
+                            "name",
+                            "unique",
+                            f"Organisation {name!r} gibt es schon",
+                            f"Group name already exists in database: {name}",
+                        )
+                    ]
+                )
+            if not create and org is None:
+                raise NotFound(
+                    [
+                        problem(
+                            name,
+                            "not-found",
+                            f"Keine Organisation {name!r}",
+                            f"no organization {name!r}",
+                        )
+                    ]
+                )
+            if org is None:
+                org = Organization(name=name, created_at=now)
+                session.add(org)
+            org.uri, org.title = agent.uri, title
+            org.record = json.dumps(agent.to_dict(), ensure_ascii=False, sort_keys=True)
+            org.updated_at = now
+            session.flush()
+            return OrganizationView(org.id, org.name, org.title, org.uri, agent.to_dict())
 
     def names_in_bbox(self, min_x: float, min_y: float, max_x: float, max_y: float) -> list[str]:
         """Names of resources whose spatial coverage intersects the box (index, then exact test)."""

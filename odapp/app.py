@@ -6,7 +6,9 @@ from flask import Flask, Response, jsonify, render_template
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from catalog.ckan_web import bp as ckan_blueprint
 from catalog.errors import CatalogError
+from catalog.model import preferred_text
 from catalog.store import Store
 from catalog.web import bp as dcat_blueprint
 from catalog.web import error_response
@@ -24,8 +26,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         ODAPP_CATALOG=lambda: current_catalog(store, settings),
         ODAPP_PAGE_SIZE=settings.page_size,
         ODAPP_FILES_DIR=str(settings.files_path),
+        ODAPP_SITE_TITLE=preferred_text(current_catalog(store, settings).title)
+        if store.is_current()
+        else "ODApp",
     )
     app.register_blueprint(dcat_blueprint)
+    app.register_blueprint(ckan_blueprint)
 
     @app.errorhandler(CatalogError)
     def _catalog_error(error: CatalogError) -> Response:
@@ -51,8 +57,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.get("/")
     def index() -> str:
         catalog = current_catalog(store, settings)
-        from catalog.model import preferred_text
-
         resources = sorted(store.iter_resources(), key=lambda r: r.title.lower())
         return render_template(
             "index.html",

@@ -258,5 +258,155 @@ def validate(ctx: Context, name: str | None, no_vocabularies: bool, as_json: boo
     sys.exit(0 if report.conforms else 1)
 
 
+@main.group()
+def users() -> None:
+    """Users and their roles in organisations."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--email", default=None)
+@click.option("--fullname", default=None)
+@click.option("--sysadmin", is_flag=True, help="May edit everything and manage users.")
+@click.option(
+    "--password-prompt",
+    is_flag=True,
+    help="Ask for a password (read from standard input when it is not a terminal).",
+)
+@pass_ctx
+def users_add(
+    ctx: Context,
+    name: str,
+    email: str | None,
+    fullname: str | None,
+    sysadmin: bool,
+    password_prompt: bool,
+) -> None:
+    """Create a user (NAME: 2-100 characters of a-z, 0-9, _ and -)."""
+    from catalog import auth
+
+    password = None
+    if password_prompt:
+        if sys.stdin.isatty():
+            password = click.prompt(
+                "Passwort / password", hide_input=True, confirmation_prompt=True
+            )
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = auth.create_user(
+            ctx.store, name, email=email, fullname=fullname, sysadmin=sysadmin, password=password
+        )
+    except CatalogError as exc:
+        _fail(exc)
+    role = " (sysadmin)" if user.sysadmin else ""
+    click.echo(f"Benutzer angelegt / user created: {user.name}{role} id={user.id}")
+
+
+@users.command("list")
+@pass_ctx
+def users_list(ctx: Context) -> None:
+    """List the active users with their roles."""
+    from catalog import auth
+
+    for user in auth.list_users(ctx.store):
+        roles = ", ".join(f"{o}:{c}" for o, c in auth.memberships(ctx.store, user.name).items())
+        parts = [
+            user.name,
+            user.fullname or "",
+            f"<{user.email}>" if user.email else "",
+            "sysadmin" if user.sysadmin else "",
+            roles,
+        ]
+        click.echo("  ".join(p for p in parts if p))
+
+
+@users.command("delete")
+@click.argument("name")
+@pass_ctx
+def users_delete(ctx: Context, name: str) -> None:
+    """Delete a user: their tokens are revoked and their memberships end."""
+    from catalog import auth
+
+    try:
+        auth.delete_user(ctx.store, name)
+    except CatalogError as exc:
+        _fail(exc)
+    click.echo(f"Benutzer gelöscht / user deleted: {name}")
+
+
+@users.command("member")
+@click.argument("name")
+@click.argument("organization")
+@click.option("--capacity", default="member", show_default=True, help="admin, editor or member.")
+@pass_ctx
+def users_member(ctx: Context, name: str, organization: str, capacity: str) -> None:
+    """Give a user a role in an organisation (admins and editors may edit its records)."""
+    from catalog import auth
+
+    try:
+        auth.set_membership(ctx.store, name, organization, capacity)
+    except CatalogError as exc:
+        _fail(exc)
+    click.echo(f"{name} ist / is {capacity} in {organization}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens (sent in the Authorization header)."""
+
+
+@tokens.command("create")
+@click.argument("user")
+@click.option("--label", default="", help="What the token is for.")
+@pass_ctx
+def tokens_create(ctx: Context, user: str, label: str) -> None:
+    """Create an API token for USER and print it (only this once)."""
+    from catalog import auth
+
+    try:
+        token, info = auth.create_token(ctx.store, user, label)
+    except CatalogError as exc:
+        _fail(exc)
+    click.echo(token)
+    click.echo(
+        f"API-Token {info.id} für / for {info.user_name}. Es wird nicht gespeichert und ist "
+        "nur jetzt zu sehen / it is not stored and is shown only now.",
+        err=True,
+    )
+
+
+@tokens.command("list")
+@click.argument("user")
+@pass_ctx
+def tokens_list(ctx: Context, user: str) -> None:
+    """List USER's tokens (ids and labels, never the tokens)."""
+    from catalog import auth
+
+    try:
+        found = auth.list_tokens(ctx.store, user)
+    except CatalogError as exc:
+        _fail(exc)
+    for t in found:
+        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+        state = "revoked" if t.revoked else "active"
+        created = t.created_at.isoformat(timespec="seconds")
+        click.echo(f"{t.id}  {state}  created {created}  last used {used}  {t.label}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@pass_ctx
+def tokens_revoke(ctx: Context, token_id: str) -> None:
+    """Revoke a token by its id."""
+    from catalog import auth
+
+    try:
+        auth.revoke_token(ctx.store, token_id)
+    except CatalogError as exc:
+        _fail(exc)
+    click.echo(f"Token widerrufen / revoked: {token_id}")
+
+
 if __name__ == "__main__":
     main()

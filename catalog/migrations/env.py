@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import catalog.auth  # noqa: F401 - registers its tables on Base
 from catalog.schema import Base
 
 connection = context.config.attributes.get("connection")
