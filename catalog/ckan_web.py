@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request
 from catalog.auth import AuthenticationError, AuthorizationError, authenticate
 from catalog.ckan_actions import ACTIONS, Context
 from catalog.errors import CatalogError, InputTooLarge, NotFound, ValidationError
-from catalog.search import SearchService
+from catalog.web import search_service
 
 bp = Blueprint("ckan", __name__)
 
@@ -31,14 +31,6 @@ READ_ONLY = {
     "license_list",
     "package_autocomplete",
 }
-
-
-def _search() -> SearchService:
-    """One search service per app (it caches the suggestion vocabulary)."""
-    config = current_app.config
-    if "ODAPP_SEARCH" not in config:
-        config["ODAPP_SEARCH"] = SearchService(config["ODAPP_STORE"])
-    return config["ODAPP_SEARCH"]
 
 
 def _reply(name: str, body: dict[str, Any], status: int = 200) -> Response:
@@ -116,7 +108,7 @@ def call(name: str) -> Response:
             store, request.headers.get("Authorization") or request.headers.get("X-CKAN-API-Key")
         )
         ctx = Context(
-            store, _search(), user, lang, current_app.config.get("ODAPP_SITE_TITLE", "ODApp")
+            store, search_service(), user, lang, current_app.config.get("ODAPP_SITE_TITLE", "ODApp")
         )
         result = fn(ctx, data)
     except CatalogError as error:

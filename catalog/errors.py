@@ -30,6 +30,11 @@ class CatalogError(Exception):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
+    @classmethod
+    def one(cls, where: str, rule: str, de: str, en: str) -> CatalogError:
+        """The error for a single problem."""
+        return cls([Problem(where, rule, de, en)])
+
     def to_dict(self) -> dict[str, object]:
         return {
             "error": type(self).__name__,

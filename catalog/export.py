@@ -92,11 +92,14 @@ def stream_catalog(
     *,
     page: Page | None = None,
     modified_since: datetime | None = None,
+    items: Iterable[StoredResource] | None = None,
 ) -> Iterator[str]:
-    """The whole catalogue (or one page of it) as a document in ``fmt``."""
+    """The whole catalogue (or one page of it, or the given ``items``) as a document in ``fmt``."""
     if catalog.uri is None:
         catalog.uri = catalog_uri(store, catalog)
-    if page is None:
+    if items is not None:
+        items = iter(items)
+    elif page is None:
         items = store.iter_resources(modified_since=modified_since)
     else:
         items = store.iter_resources(
