@@ -260,7 +260,27 @@ def package_search_query(data: dict[str, Any], *, now: datetime | None = None) -
         cursor=cursor or None,
         facets=_facet_fields(data),
         facet_limit=_facet_limit(data),
+        bbox=_bbox(data.get("ext_bbox")),
     )
+
+
+def _bbox(value: Any) -> tuple[float, float, float, float] | None:
+    """``ext_bbox=minx,miny,maxx,maxy`` in CRS84, as ckanext-spatial takes it."""
+    if value in (None, ""):
+        return None
+    try:
+        parts = [float(v) for v in str(value).split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or not (
+        -180 <= parts[0] <= parts[2] <= 180 and -90 <= parts[1] <= parts[3] <= 90
+    ):
+        raise _invalid(
+            "ext_bbox",
+            "erwartet minx,miny,maxx,maxy in Grad (CRS84)",
+            "expected minx,miny,maxx,maxy in degrees (CRS84)",
+        )
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 # --- parameters ----------------------------------------------------------------------------

@@ -88,6 +88,15 @@ def test_package_search_german_words_facets_and_filters(anon: ckanapi.RemoteCKAN
     assert either["count"] > only["count"] and none["count"] == 29 - only["count"]
     quoted = anon.action.package_search(fq='tags:"Wahlen"')
     assert quoted["count"] >= 1
+    near = anon.action.package_search(q="Haltestellen", ext_bbox="13.70,51.02,13.78,51.08")
+    far = anon.action.package_search(q="Haltestellen", ext_bbox="10.0,48.0,10.1,48.1")
+    assert near["count"] >= 1 and far["count"] == 0
+    with pytest.raises(ckanapi.ValidationError):
+        anon.action.package_search(ext_bbox="13,51")
+    span = anon.action.package_search(
+        fq="temporal_start:[* TO 2019-12-31] AND temporal_end:[2019-02-01 TO *]"
+    )
+    assert span["count"] >= 1
 
 
 def test_ckan_harvester_query_patterns(anon: ckanapi.RemoteCKAN) -> None:
