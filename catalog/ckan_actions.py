@@ -70,7 +70,9 @@ def _required(data: dict[str, Any], key: str) -> Any:
     value = data.get(key)
     if value in (None, ""):
         raise _invalid(key, f"Pflichtfeld fehlt: {key}", "Missing value")
-    return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _invalid(key, f"{key}: Text erwartet", f"{key}: expected a string")
+    return str(value)
 
 
 def _int(

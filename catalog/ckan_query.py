@@ -54,6 +54,7 @@ from catalog.search_index import FACETS, licence_id
 DEFAULT_SORT = "score desc, metadata_modified desc"
 DEFAULT_ROWS = 10
 MAX_ROWS = 1000
+MAX_START = 100_000_000  # beyond what any catalogue holds, within what SQL offsets take
 DEFAULT_FACET_LIMIT = 50
 UNLIMITED_FACETS = 10_000
 
@@ -255,7 +256,7 @@ def package_search_query(data: dict[str, Any], *, now: datetime | None = None) -
         expr=expr,
         sort=sort,
         descending=descending,
-        offset=_integer(data, "start", 0, minimum=0),
+        offset=_integer(data, "start", 0, minimum=0, maximum=MAX_START),
         limit=_integer(data, "rows", DEFAULT_ROWS, minimum=0, maximum=MAX_ROWS),
         cursor=cursor or None,
         facets=_facet_fields(data),

@@ -41,7 +41,7 @@ def _media(fmt: str) -> str:
     return FORMATS[fmt][1] + "; charset=utf-8"
 
 
-def _int_arg(name: str, default: int, minimum: int = 1) -> int:
+def _int_arg(name: str, default: int, minimum: int = 1, maximum: int = 10_000_000) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -49,14 +49,14 @@ def _int_arg(name: str, default: int, minimum: int = 1) -> int:
         value = int(raw)
     except ValueError:
         value = minimum - 1
-    if value < minimum:
+    if not minimum <= value <= maximum:
         raise InputError(
             [
                 problem(
                     f"query parameter {name}",
                     "parameter",
-                    f"{name} muss eine ganze Zahl ≥ {minimum} sein",
-                    f"{name} must be an integer ≥ {minimum}",
+                    f"{name} muss eine ganze Zahl von {minimum} bis {maximum} sein",
+                    f"{name} must be an integer from {minimum} to {maximum}",
                 )
             ]
         )

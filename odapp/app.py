@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from catalog.ckan_web import bp as ckan_blueprint
 from catalog.errors import CatalogError
 from catalog.model import preferred_text
+from catalog.openapi import bp as openapi_blueprint
 from catalog.store import Store
 from catalog.web import bp as dcat_blueprint
 from catalog.web import error_response
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.register_blueprint(dcat_blueprint)
     app.register_blueprint(ckan_blueprint)
+    app.register_blueprint(openapi_blueprint)
 
     @app.errorhandler(CatalogError)
     def _catalog_error(error: CatalogError) -> Response:
