@@ -37,6 +37,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/catalog_io.py --sizes 10000 --backends sqlite,postgresql
+	$(BIN)/python bench/search.py --sizes 10000 --backends sqlite,postgresql
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache test-artifacts
