@@ -257,7 +257,7 @@ def read_graph(graph: Graph) -> ParsedGraph:
         reader.read(s, cls) for s, cls in sorted(top.items(), key=lambda kv: _sort_key(kv[0]))
     ]
     catalog = _read_catalog(reader, catalogs[0]) if catalogs else None
-    unattached = sum(1 for t in graph if t not in reader.attached)
+    unattached = len(graph) - len(reader.attached)  # every attached triple is in the graph
     return ParsedGraph(catalog, resources, unattached)
 
 

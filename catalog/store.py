@@ -353,19 +353,14 @@ class Store:
             return model.Catalog.from_dict(json.loads(row.record)) if row else None
 
     def get(self, key: str) -> StoredResource:
-        """By name, IRI or uuid."""
+        """By name, IRI or uuid: one lookup per unique index (an OR of the three made SQLite
+        scan the table through the index on ``deleted``)."""
         with self.sessions() as session:
-            row = session.scalar(
-                select(ResourceRow).where(
-                    (ResourceRow.name == key)
-                    | (ResourceRow.uri == key)
-                    | (ResourceRow.uuid == key),
-                    ResourceRow.deleted.is_(False),
-                )
-            )
-            if row is None:
-                raise _not_found(key)
-            return StoredResource.from_row(row)
+            for column in (ResourceRow.name, ResourceRow.uuid, ResourceRow.uri):
+                row = session.scalar(select(ResourceRow).where(column == key))
+                if row is not None and not row.deleted:
+                    return StoredResource.from_row(row)
+            raise _not_found(key)
 
     def count(self, kind: str | None = None) -> int:
         with self.sessions() as session:

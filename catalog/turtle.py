@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
@@ -21,6 +22,7 @@ _LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _BY_LENGTH = sorted(((str(ns), p) for p, ns in PREFIXES.items()), key=lambda x: -len(x[0]))
 
 
+@lru_cache(maxsize=100_000)  # properties and vocabulary IRIs repeat in every record
 def iri(term: URIRef) -> str:
     text = str(term)
     for ns, prefix in _BY_LENGTH:
