@@ -11,21 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TERM_FIELDS = frozenset(
-    {
-        "organization",
-        "groups",
-        "tags",
-        "res_format",
-        "license_id",
-        "political_geocoding_level",
-        "frequency",
-        "type",
-        "name",
-        "id",
-        "uri",
-    }
-)
+from catalog.search_index import FACETS
+
+TERM_FIELDS = frozenset(FACETS) | {"name", "id", "uri"}
 RANGE_FIELDS = frozenset(
     {
         "metadata_modified",
