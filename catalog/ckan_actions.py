@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from catalog import model
@@ -43,6 +43,7 @@ class Context:
     user: User | None = None
     lang: str = "de"
     site_title: str = "ODApp"
+    organizations: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # per request
 
 
 def action(fn: Action) -> Action:
@@ -104,8 +105,10 @@ def _bool(data: dict[str, Any], key: str, default: bool = False) -> bool:
 def _org(ctx: Context, name: str | None) -> dict[str, Any] | None:
     if not name:
         return None
-    org = ctx.store.organization(name)
-    return organization_dict(org.name, org.title, org.uri, agent=org.record)
+    if name not in ctx.organizations:  # a result page names few organisations, often
+        org = ctx.store.organization(name)
+        ctx.organizations[name] = organization_dict(org.name, org.title, org.uri, agent=org.record)
+    return ctx.organizations[name]
 
 
 def _package(ctx: Context, stored: StoredResource) -> dict[str, Any]:
