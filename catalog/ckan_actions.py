@@ -304,7 +304,7 @@ def package_autocomplete(ctx: Context, data: dict[str, Any]) -> list[dict[str, A
     limit = _int(data, "limit", 10, 1, 100) or 10
     if not q.strip():
         return []
-    result = ctx.search.search(SearchQuery(q=q, limit=limit, correct_typos=False))
+    result = ctx.search.search(SearchQuery(q=q, limit=limit, correct_typos=False, prefix=True))
     return [
         {"name": r.name, "title": r.title, "match_field": "title", "match_displayed": r.title}
         for r in result.results

@@ -45,7 +45,10 @@ def engine_for(url: str) -> Engine:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    # psycopg prepares a statement after 5 runs; PostgreSQL's generic plan for full-text
+    # queries then evaluates to_tsquery per row, so search statements are never prepared
+    connect_args = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
+    engine = create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

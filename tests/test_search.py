@@ -136,7 +136,7 @@ def names(search: SearchService, **kw: object) -> list[str]:
         ("Haltestelle", "haltestellen"),  # singular finds plural
         ("haltestellen dresden", None),  # every word must match: none has both
         ("Wahlbezirk", "wahlbezirke"),
-        ("wahlbez", "wahlbezirke"),  # a word being typed: prefix
+        ("Wahlbezirke", "wahlbezirke"),
         ("luftqualitaet", "luft"),
         ("OEPNV", "haltestellen"),  # umlauts typed as oe
         ("OPNV", "haltestellen"),  # or left out
@@ -149,6 +149,12 @@ def test_german_words_in_their_forms(search: SearchService, q: str, expected: st
         assert found == []
     else:
         assert expected in found
+
+
+def test_prefix_matching_is_for_words_being_typed(search: SearchService) -> None:
+    assert names(search, q="wahlbez", correct_typos=False) == []
+    assert names(search, q="wahlbez", prefix=True) == ["wahlbezirke"]
+    assert names(search, q="wahlbez ", prefix=True, correct_typos=False) == []  # the word is complete
 
 
 def test_title_ranks_over_keywords_over_description(search: SearchService) -> None:
