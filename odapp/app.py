@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
@@ -10,9 +10,10 @@ from catalog.ckan_web import bp as ckan_blueprint
 from catalog.errors import CatalogError
 from catalog.model import preferred_text
 from catalog.openapi import bp as openapi_blueprint
+from catalog.search import SearchQuery
 from catalog.store import Store
 from catalog.web import bp as dcat_blueprint
-from catalog.web import error_response
+from catalog.web import error_response, search_service
 from odapp.catalog_record import current_catalog
 from odapp.settings import Settings, load_settings
 
@@ -58,13 +59,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.get("/")
     def index() -> str:
+        """A plain list and search box until the citizen portal arrives (50 at a time)."""
         catalog = current_catalog(store, settings)
-        resources = sorted(store.iter_resources(), key=lambda r: r.title.lower())
+        q = request.args.get("q", "")
+        sort = "relevance" if q.strip() else "title"
+        result = search_service().search(SearchQuery(q=q, sort=sort, limit=50))
         return render_template(
             "index.html",
             title=preferred_text(catalog.title),
-            count=len(resources),
-            resources=resources,
+            q=q,
+            count=result.count,
+            corrected=result.corrected_q,
+            resources=result.results,
         )
 
     return app

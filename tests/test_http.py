@@ -68,14 +68,18 @@ def test_following_hydra_next_collects_every_record_once(server: Server) -> None
 
 
 def test_content_negotiation_on_catalog(server: Server) -> None:
-    response = requests.get(server.url + "/catalog", headers={"Accept": "application/ld+json"}, timeout=30)
+    response = requests.get(
+        server.url + "/catalog", headers={"Accept": "application/ld+json"}, timeout=30
+    )
     assert response.headers["Content-Type"].startswith("application/ld+json")
     assert len(Graph().parse(data=response.text, format="json-ld")) > 0
 
 
 def test_one_dataset_in_every_syntax(server: Server) -> None:
     name = "305d5bb9-28cb-496f-ad29-09838c5dcdbc"  # the real Rostock extract
-    original = Graph().parse(EXAMPLES / "validator-testcases" / "dashboard__rostock-catalog-dataset-extracted.rdf")
+    original = Graph().parse(
+        EXAMPLES / "validator-testcases" / "dashboard__rostock-catalog-dataset-extracted.rdf"
+    )
     subject = URIRef(f"https://www.opendata-hro.de/dataset/{name}")
     title = original.value(subject, URIRef("http://purl.org/dc/terms/title"))
     for ext, fmt in (("ttl", "turtle"), ("rdf", "xml"), ("jsonld", "json-ld"), ("nt", "nt")):
@@ -97,7 +101,9 @@ def test_one_dataset_in_every_syntax(server: Server) -> None:
         ("/catalog.ttl?modified_since=gestern", 400, "parameter"),
     ],
 )
-def test_errors_are_json_with_german_and_english(server: Server, path: str, status: int, rule: str) -> None:
+def test_errors_are_json_with_german_and_english(
+    server: Server, path: str, status: int, rule: str
+) -> None:
     response = requests.get(server.url + path, timeout=10)
     assert response.status_code == status
     body = response.json()
@@ -118,7 +124,10 @@ def test_modified_since_filters(server: Server) -> None:
     assert "modified_since=2999-01-01" in str(graph.value(view, HYDRA.first))
 
 
-def test_index_page_lists_the_datasets(server: Server) -> None:
+def test_index_page_lists_and_searches_the_datasets(server: Server) -> None:
     response = requests.get(server.url + "/", timeout=10)
     assert response.status_code == 200 and 'lang="de"' in response.text
     assert "/dataset/12345678-9abc-4729-9044-f4d4ceaed491.ttl" in response.text
+    found = requests.get(server.url + "/", params={"q": "Haushaltsplan"}, timeout=10).text
+    assert "/dataset/12345678-9abc-4729-9044-f4d4ceaed491.ttl" in found
+    assert "/dataset/305d5bb9-28cb-496f-ad29-09838c5dcdbc.ttl" not in found
