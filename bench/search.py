@@ -10,9 +10,12 @@ box, facets ``organization,res_format,tags`` and ``rows=10``:
 1. ``package_search``: the CKAN action as a client calls it (query parsing, search, package
    dicts, facet items), ``catalog.ckan_actions.package_search(Context(store, service), data)``;
 2. ``SearchService.search``: the search alone, with the query already parsed (no dicts);
-3. ``raw SQL``: the floor, the same statements written by hand the way catalog/search.py builds
-   them (page of ids ordered by rank, count(*), facet counts), run with sqlite3 / psycopg
-   (autocommit; no server-side prepared statements, see ``Raw``);
+3. ``raw SQL``: the floor, the statements catalog/search.py sends, written by hand and run with
+   sqlite3 / psycopg (autocommit; prepare_threshold=None as in catalog/store.py): on SQLite
+   the count of the text's FTS matches, which decides (``PROBE_BELOW``) whether the fq terms
+   are EXISTS probes by key or IN-lists (the bbox is an EXISTS probe of the R*Tree by id); the
+   match set (id, rank) in one statement; count and page (heapq) in Python; facet counts of
+   the matched ids (SQLite ``json_each``, PostgreSQL ``= ANY``); see ``Raw``;
 4. ``raw SQL + rows``: the floor plus loading the 10 rows (every column), for information.
 
 The three ways run interleaved (order rotated every run), so load from other processes hits
@@ -39,6 +42,7 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import heapq
 import json
 import math
 import os
@@ -64,7 +68,7 @@ from catalog.ckan_actions import package_search as ckan_package_search
 from catalog.ckan_query import package_search_query
 from catalog.importer import import_document
 from catalog.rdf_io import Document
-from catalog.search import SearchQuery, SearchService, query_terms
+from catalog.search import PROBE_BELOW, SearchQuery, SearchService, query_terms
 from catalog.store import Store
 from catalog.text import stem, umlaut_spellings
 
@@ -331,20 +335,21 @@ def postgres_store(
 # --- the raw SQL (the floor) ---------------------------------------------------------------
 
 
-def sqlite_match(q: str) -> str:
-    """The FTS5 MATCH text catalog/search.py builds (stems; prefix on the last word)."""
+def sqlite_match(q: str, prefix: bool = False) -> str:
+    """The FTS5 MATCH text catalog/search.py builds (``_fts_match``: stems, every word must
+    occur; the last word is a prefix only for autocomplete, never in package_search)."""
     terms = query_terms(q)
-    prefix_last = not q.endswith(" ")
+    prefix_last = prefix and not q.endswith(" ")
     return " ".join(
         f'"{stem(t)}"' + ("*" if prefix_last and i == len(terms) - 1 else "")
         for i, t in enumerate(terms)
     )
 
 
-def pg_tsquery(q: str) -> str:
-    """The to_tsquery text catalog/search.py builds (umlaut spellings; prefix on the last)."""
+def pg_tsquery(q: str, prefix: bool = False) -> str:
+    """The to_tsquery text catalog/search.py builds (umlaut spellings; no prefix, as above)."""
     terms = query_terms(q)
-    prefix_last = not q.endswith(" ")
+    prefix_last = prefix and not q.endswith(" ")
     parts = []
     for i, t in enumerate(terms):
         suffix = ":*" if prefix_last and i == len(terms) - 1 else ""
@@ -352,54 +357,80 @@ def pg_tsquery(q: str) -> str:
     return " & ".join(parts)
 
 
-SQLITE_WHERE = """FROM resources
-JOIN (SELECT rowid AS id, bm25(resources_fts, 10.0, 5.0, 1.0) AS rank
-      FROM resources_fts WHERE resources_fts MATCH :match) AS fts ON fts.id = resources.id
-WHERE resources.deleted IS 0
-  AND resources.id IN (SELECT resource_id FROM resource_facets
-                       WHERE facet = 'organization' AND value = :org)
-  AND resources.id IN (SELECT resource_id FROM resource_facets
-                       WHERE facet = 'res_format' AND value = :fmt)
-  AND resources.id IN (SELECT id FROM resources_bbox
-                       WHERE max_x >= :bx0 AND min_x <= :bx1 AND max_y >= :by0 AND min_y <= :by1)"""
-PG_WHERE = """FROM resources
-WHERE resources.deleted IS false
-  AND resources.search_vector @@ to_tsquery('german'::regconfig, %(tsq)s)
-  AND resources.id IN (SELECT resource_id FROM resource_facets
-                       WHERE facet = 'organization' AND value = %(org)s)
-  AND resources.id IN (SELECT resource_id FROM resource_facets
-                       WHERE facet = 'res_format' AND value = %(fmt)s)
-  AND resources.geom && ST_MakeEnvelope(%(bx0)s, %(by0)s, %(bx1)s, %(by1)s, 4326)"""
-FACETS_IN = ", ".join(f"'{f}'" for f in FACET_FIELDS)
+# catalog/search.py, SearchService._run for a narrowed search (text + fq + bbox):
+#   SQLite: (1) count the text's matches in the FTS index; (2) the match set (id, bm25) with
+#   the fq terms as EXISTS probes by key if (1) <= PROBE_BELOW, else as IN-lists, and the bbox
+#   as an EXISTS probe of the R*Tree by id (always, since there is a text match);
+#   PostgreSQL: (2) only (IN-lists, geom &&, ts_rank); then, on both, count and page in Python
+#   (len, heapq), (3) facet counts of the matched ids, (4) the page's rows (``raw SQL + rows``)
+SQLITE_MATCH = """SELECT resources.id, fts.rank AS sort_key
+FROM resources JOIN (SELECT rowid AS id, bm25(resources_fts, 10.0, 5.0, 1.0) AS rank
+FROM resources_fts
+WHERE resources_fts MATCH :match) AS fts ON fts.id = resources.id
+WHERE resources.deleted IS 0 AND {org} AND {fmt} AND (EXISTS (SELECT resources_bbox.id
+FROM resources_bbox
+WHERE resources_bbox.id = resources.id AND resources_bbox.max_x >= :bx0 AND resources_bbox.min_x \
+<= :bx1 AND resources_bbox.max_y >= :by0 AND resources_bbox.min_y <= :by1))"""
+SQLITE_PROBE = """(EXISTS (SELECT resource_facets.resource_id
+FROM resource_facets
+WHERE resource_facets.facet = :{f} AND resource_facets.value = :{v} AND \
+resource_facets.resource_id = resources.id))"""
+SQLITE_LIST = """resources.id IN (SELECT resource_facets.resource_id
+FROM resource_facets
+WHERE resource_facets.facet = :{f} AND resource_facets.value = :{v})"""
+PG_MATCH = """SELECT resources.id, ts_rank(resources.search_vector, \
+to_tsquery('german'::regconfig, %(tsq)s::VARCHAR)) AS sort_key
+FROM resources
+WHERE resources.deleted IS false AND (resources.search_vector @@ to_tsquery('german'::regconfig, \
+%(tsq)s::VARCHAR)) AND resources.id IN (SELECT resource_facets.resource_id
+FROM resource_facets
+WHERE resource_facets.facet = %(org_f)s::VARCHAR AND resource_facets.value = %(org)s::VARCHAR) \
+AND resources.id IN (SELECT resource_facets.resource_id
+FROM resource_facets
+WHERE resource_facets.facet = %(fmt_f)s::VARCHAR AND resource_facets.value = %(fmt)s::VARCHAR) \
+AND resources.geom && ST_MakeEnvelope(%(bx0)s, %(by0)s, %(bx1)s, %(by1)s, 4326)"""
 
 
 def raw_statements(backend: str) -> dict[str, str]:
+    """The statements of the floor, as catalog/search.py sends them for the benchmark's query."""
     if backend == "sqlite":
-        where, key, order = SQLITE_WHERE, "fts.rank", "ASC"  # bm25: lower is better
-    else:
-        where, key, order = PG_WHERE, \
-            "ts_rank(resources.search_vector, to_tsquery('german'::regconfig, %(tsq)s))", "DESC"
+        facet_args = ", ".join(f":facet{i}" for i in range(len(FACET_FIELDS)))
+        return {
+            "text_count": "SELECT count(*) FROM resources_fts WHERE resources_fts MATCH :match",
+            "match_probe": SQLITE_MATCH.format(
+                org=SQLITE_PROBE.format(f="org_f", v="org"),
+                fmt=SQLITE_PROBE.format(f="fmt_f", v="fmt")),
+            "match_lists": SQLITE_MATCH.format(
+                org=SQLITE_LIST.format(f="org_f", v="org"),
+                fmt=SQLITE_LIST.format(f="fmt_f", v="fmt")),
+            "facets": "SELECT f.facet, f.value, count(*) FROM json_each(:ids) AS j CROSS JOIN "
+                      "resource_facets AS f ON f.resource_id = j.value\n"
+                      f"WHERE f.facet IN ({facet_args}) GROUP BY f.facet, f.value",
+            "rows": "SELECT resources.*, organizations.* FROM resources LEFT OUTER JOIN "
+                    "organizations ON organizations.id = resources.organization_id "
+                    "WHERE resources.id IN ({ids})",
+            "text_only": "SELECT count(*) FROM resources JOIN resources_fts ON "
+                         "resources_fts.rowid = resources.id WHERE resources_fts MATCH :match "
+                         "AND resources.deleted IS 0",
+        }
+    facet_args = ", ".join(f"%(facet{i})s::VARCHAR" for i in range(len(FACET_FIELDS)))
     return {
-        "page": f"SELECT id, sort_key FROM (\nSELECT resources.id AS id, {key} AS sort_key\n"
-                f"{where}) AS page\nORDER BY sort_key {order}, id {order} LIMIT 10 OFFSET 0",
-        "count": f"SELECT count(*) FROM (\nSELECT resources.id AS id\n{where}) AS ids",
-        "facets": "SELECT facet, value, count(*) AS n FROM resource_facets\n"
-                  f"WHERE facet IN ({FACETS_IN}) AND resource_id IN (\n"
-                  f"SELECT ids.id FROM (SELECT resources.id AS id\n{where}) AS ids)\n"
-                  "GROUP BY facet, value",
+        "match": PG_MATCH,
+        "facets": "SELECT resource_facets.facet, resource_facets.value, count(*) AS n\n"
+                  "FROM resource_facets\nWHERE resource_facets.resource_id = "
+                  f"ANY (%(ids)s::INTEGER[]) AND resource_facets.facet IN ({facet_args}) "
+                  "GROUP BY resource_facets.facet, resource_facets.value",
         "rows": "SELECT resources.*, organizations.* FROM resources LEFT OUTER JOIN organizations "
                 "ON organizations.id = resources.organization_id WHERE resources.id IN ({ids})",
-        "text_only": "SELECT count(*) FROM resources "
-                     + ("JOIN resources_fts ON resources_fts.rowid = resources.id "
-                        "WHERE resources_fts MATCH :match AND resources.deleted IS 0"
-                        if backend == "sqlite" else
-                        "WHERE resources.search_vector @@ to_tsquery('german'::regconfig, "
-                        "%(tsq)s) AND resources.deleted IS false"),
+        "text_only": "SELECT count(*) FROM resources WHERE resources.search_vector @@ "
+                     "to_tsquery('german'::regconfig, %(tsq)s) AND resources.deleted IS false",
     }
 
 
 class Raw:
-    """The hand-written statements on a plain DB-API connection."""
+    """The statements of catalog/search.py, hand-written, on a plain DB-API connection: the
+    same probing decision (SQLite: text matches <= PROBE_BELOW), the match set fetched once,
+    count and page in Python (heapq), facets counted from the matched ids."""
 
     def __init__(self, backend: str, target: str) -> None:
         self.backend = backend
@@ -409,32 +440,55 @@ class Raw:
         else:
             import psycopg
 
-            # prepare_threshold=None: plan every execution with its values, as ODApp's sessions
-            # get it (their ROLLBACK empties psycopg's prepared-statement cache); after five
-            # executions psycopg would otherwise prepare the statements, and PostgreSQL's generic
-            # plan for them evaluates to_tsquery per row (~1 s at 2,000 datasets)
+            # prepare_threshold=None, as catalog/store.py connects: psycopg would prepare a
+            # statement after five executions, and PostgreSQL's generic plan for it evaluates
+            # to_tsquery per row (~1 s at 2,000 datasets)
             self.conn = psycopg.connect(target, autocommit=True, prepare_threshold=None)
 
     def params(self, case: Case) -> dict[str, Any]:
         x0, y0, x1, y1 = case.bbox
-        p: dict[str, Any] = {"org": case.org, "fmt": FORMAT, "bx0": x0, "by0": y0, "bx1": x1,
-                             "by1": y1}
+        p: dict[str, Any] = {"org_f": "organization", "org": case.org, "fmt_f": "res_format",
+                             "fmt": FORMAT, "bx0": x0, "by0": y0, "bx1": x1, "by1": y1}
         if self.backend == "sqlite":
             p["match"] = sqlite_match(case.q)
         else:
             p["tsq"] = pg_tsquery(case.q)
         return p
 
+    def facet_params(self, ids: list[int]) -> dict[str, Any]:
+        p: dict[str, Any] = {f"facet{i}": f for i, f in enumerate(FACET_FIELDS)}
+        p["ids"] = json.dumps(ids) if self.backend == "sqlite" else ids
+        return p
+
+    def match_sql(self, p: dict[str, Any]) -> tuple[str, bool]:
+        """The match statement and whether it probes (SQLite: one more statement to decide)."""
+        if self.backend != "sqlite":
+            return self.sql["match"], False
+        text_n = self.conn.execute(self.sql["text_count"], {"match": p["match"]}).fetchone()[0]
+        probe = text_n <= PROBE_BELOW
+        return self.sql["match_probe" if probe else "match_lists"], probe
+
     def run(self, case: Case, rows: bool = False) -> tuple[list[int], int, list[tuple]]:
         p = self.params(case)
         ex = self.conn.execute
-        ids = [r[0] for r in ex(self.sql["page"], p).fetchall()]
-        count = ex(self.sql["count"], p).fetchone()[0]
-        facets = ex(self.sql["facets"], p).fetchall()
+        stmt, _probe = self.match_sql(p)
+        matches = ex(stmt, p).fetchall()
+        count = len(matches)
+        # bm25: lower is better (ascending); ts_rank: higher is better (descending); ties by id
+        # in the same direction, a NULL key as "" (SearchService._page_in_memory)
+        keyed = [(key if key is not None else "", i) for i, key in matches]
+        pick = heapq.nsmallest if self.backend == "sqlite" else heapq.nlargest
+        ids = [i for _, i in pick(10, keyed)]
+        facets = ex(self.sql["facets"], self.facet_params([i for i, _ in matches])).fetchall() \
+            if matches else []
         if rows and ids:
             mark = "?" if self.backend == "sqlite" else "%s"
             ex(self.sql["rows"].format(ids=", ".join(mark for _ in ids)), ids).fetchall()
         return ids, count, facets
+
+    def statements(self) -> int:
+        """Statements per call without the rows (SQLite: text count, match, facets)."""
+        return 3 if self.backend == "sqlite" else 2
 
     def text_count(self, q: str) -> int:
         p = {"match": sqlite_match(q)} if self.backend == "sqlite" else {"tsq": pg_tsquery(q)}
@@ -442,14 +496,20 @@ class Raw:
 
     def explain(self, case: Case) -> dict[str, str]:
         p = self.params(case)
+        stmt, probe = self.match_sql(p)
+        ids = [r[0] for r in self.conn.execute(stmt, p).fetchall()]
+        todo = [("match (probe)" if probe else "match (IN-lists)", stmt, p),
+                ("facets", self.sql["facets"], self.facet_params(ids))]
+        if self.backend == "sqlite":
+            todo.insert(0, ("text_count", self.sql["text_count"], {"match": p["match"]}))
         out = {}
-        for name in ("page", "count", "facets"):
+        for name, sql_text, args in todo:
             if self.backend == "sqlite":
-                rows = self.conn.execute("EXPLAIN QUERY PLAN " + self.sql[name], p).fetchall()
+                rows = self.conn.execute("EXPLAIN QUERY PLAN " + sql_text, args).fetchall()
                 out[name] = "\n".join(f"{r[0]:>3} {r[1]:>3}  {r[3]}" for r in rows)
             else:
-                rows = self.conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + self.sql[name],
-                                         p).fetchall()
+                rows = self.conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql_text,
+                                         args).fetchall()
                 out[name] = "\n".join(r[0] for r in rows)
         return out
 
@@ -547,8 +607,8 @@ def other_benchmarks() -> list[str]:
 
 HEADER = (f"{'size':>7}  {'backend':<10} {'operation':<24} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'p99 ms':>8} {'mean ms':>8} {'p95/raw':>8} {'stmts':>5}  note")
-# stmts: SQL statements ODApp sends for the first query (package_search: the search's 4 plus its
-# organisation lookups), without pool_pre_ping's ping per session
+# stmts: SQL statements sent for the first query (ODApp: counted with an engine event, the
+# package_search action includes its organisation lookups; pool_pre_ping's ping not counted)
 
 
 def format_stat(s: Stat) -> str:
@@ -677,12 +737,19 @@ def bench_one(run: Run, built: Built, backend: str, n: int, args: argparse.Names
             fn(slow_case)
         statements[op] = len(seen)
         run.sql.setdefault(f"odapp_{backend}", {})[op] = seen
-    statements[OPS[2]], statements[OPS[3]] = 3, 4
+    statements[OPS[2]], statements[OPS[3]] = raw.statements(), raw.statements() + 1
     if f"raw_{backend}" not in run.sql:
         run.sql[f"raw_{backend}"] = raw.sql
-        print(f"\n  raw SQL ({backend}; the floor, same shape as catalog/search.py):")
-        for name in ("page", "count", "facets"):
-            print(f"  -- {name}\n" + "\n".join("    " + ln for ln in raw.sql[name].splitlines()))
+        print(f"\n  raw SQL ({backend}; the floor, the statements catalog/search.py sends; count "
+              "= len(matches), page = heapq."
+              + ("nsmallest(10, (bm25, id))" if backend == "sqlite" else
+                 "nlargest(10, (ts_rank, id))") + " in Python):")
+        if backend == "sqlite":
+            print(f"  (match_probe if text_count <= PROBE_BELOW = {PROBE_BELOW:,}, else "
+                  "match_lists)")
+        for name, text in raw.sql.items():
+            if name != "text_only":
+                print(f"  -- {name}\n" + "\n".join("    " + ln for ln in text.splitlines()))
         print(f"  params of the first query: {raw.params(cases[0])}", flush=True)
 
     runs = max(args.runs, 200)
@@ -803,8 +870,9 @@ def print_summary(run: Run) -> None:
     for key, plan in run.plans.items():
         print(f"\nquery plans of the slowest query on {key}: q={plan['q']!r} org={plan['org']} "
               f"bbox={plan['bbox']}")
-        for name in ("page", "count", "facets"):
-            print(f"  -- {name}\n" + "\n".join("    " + ln for ln in plan[name].splitlines()))
+        for name, text in plan.items():
+            if name not in ("q", "org", "bbox"):
+                print(f"  -- {name}\n" + "\n".join("    " + ln for ln in text.splitlines()))
     for info in run.runs:
         print(f"\n{info['size']} {info['backend']}: {info['cache']}; bbox via {info['bbox_via']}; "
               f"{info['runs_per_operation']} runs per operation after {info['warmup']} warm-up; "

@@ -32,6 +32,7 @@ def test_healthz(server: Server) -> None:
     [
         ("ttl", "turtle", "text/turtle"),
         ("rdf", "xml", "application/rdf+xml"),
+        ("xml", "xml", "application/rdf+xml"),
         ("jsonld", "json-ld", "application/ld+json"),
         ("nt", "nt", "application/n-triples"),
     ],
