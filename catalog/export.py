@@ -1,13 +1,12 @@
 """Catalogue documents in Turtle, N-Triples, RDF/XML and JSON-LD, streamed chunk by chunk.
 
-Turtle and N-Triples are the cached per-record fragments joined together (no graph is built);
-RDF/XML and JSON-LD build one small graph per chunk and splice the chunks into one document.
+Every syntax is the records' cached fragments joined together (written when a record is saved),
+so no graph of the whole catalogue is ever built; only the catalogue node and the page's member
+links are made per request.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +16,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from catalog import model
-from catalog.namespaces import DCAT, HYDRA, PREFIXES, bind_prefixes, turtle_prefix_header
-from catalog.rdf_io import jsonld_context, serialize
+from catalog.namespaces import DCAT, HYDRA, PREFIXES, turtle_prefix_header
+from catalog.rdf_fragments import jsonld_fragment, xml_fragment
+from catalog.rdf_io import serialize
 from catalog.rdf_mapping import BNodes, write_node
 from catalog.store import Store, StoredResource
 from catalog.turtle import fragment
@@ -124,55 +124,24 @@ def _ntriples(cat: str, head: Graph, chunks: Iterator[list[StoredResource]]) -> 
         yield "".join(r.nt for r in chunk)
 
 
-def _chunk_graph(cat: str, chunk: list[StoredResource]) -> Graph:
-    g = _member_links(cat, chunk)
-    g.parse(data="".join(r.nt for r in chunk), format="nt")
-    return g
-
-
-_XML_ROOT = re.compile(r"<rdf:RDF\b([^>]*)>", re.S)
-_XMLNS = re.compile(r'xmlns:([\w.-]+)="([^"]*)"')
-
-
 def _rdfxml(cat: str, head: Graph, chunks: Iterator[list[StoredResource]]) -> Iterator[str]:
-    """One rdf:RDF root; each chunk's own namespace declarations move onto its descriptions."""
-    known = {p: str(ns) for p, ns in PREFIXES.items()}
+    """One rdf:RDF root declaring the fixed prefixes; then the records' stored fragments."""
     yield '<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF'
-    yield "".join(f'\n   xmlns:{p}="{ns}"' for p, ns in known.items()) + "\n>\n"
-    for graph in _graphs(cat, head, chunks):
-        text = serialize(graph, "xml")
-        root = _XML_ROOT.search(text)
-        if root is None:
-            continue
-        body = text[root.end() : text.rindex("</rdf:RDF>")]
-        extra = " ".join(
-            f'xmlns:{p}="{ns}"' for p, ns in _XMLNS.findall(root.group(1)) if known.get(p) != ns
-        )
-        if extra:
-            body = re.sub(r"<rdf:Description\b", "<rdf:Description " + extra, body)
-        yield body
+    yield "".join(f'\n   xmlns:{p}="{ns}"' for p, ns in PREFIXES.items()) + "\n>\n"
+    yield xml_fragment(head)
+    for chunk in chunks:
+        yield xml_fragment(_member_links(cat, chunk))
+        yield "".join(r.rdfxml for r in chunk)
     yield "</rdf:RDF>\n"
 
 
-def _graphs(cat: str, head: Graph, chunks: Iterator[list[StoredResource]]) -> Iterator[Graph]:
-    yield head
-    for chunk in chunks:
-        yield _chunk_graph(cat, chunk)
-
-
 def _jsonld(cat: str, head: Graph, chunks: Iterator[list[StoredResource]]) -> Iterator[str]:
-    context = jsonld_context()
-    yield '{"@context": ' + json.dumps(context) + ', "@graph": ['
-    first = True
-    for graph in _graphs(cat, head, chunks):
-        bind_prefixes(graph)
-        doc = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
-        nodes = doc.get("@graph", [doc] if "@id" in doc else [])
-        for node in nodes:
-            node.pop("@context", None)
-            yield ("" if first else ",\n") + json.dumps(node, ensure_ascii=False)
-            first = False
-    yield "]}\n"
+    """Expanded JSON-LD: one ``@graph`` of every record's stored node objects."""
+    yield '{"@graph": [\n' + jsonld_fragment(head)
+    for chunk in chunks:
+        links = jsonld_fragment(_member_links(cat, chunk))
+        yield "".join(",\n" + part for part in (links, *(r.jsonld for r in chunk)) if part)
+    yield "\n]}\n"
 
 
 def resource_document(resource: StoredResource, fmt: str) -> str:
@@ -184,10 +153,3 @@ def resource_document(resource: StoredResource, fmt: str) -> str:
     graph = Graph()
     graph.parse(data=resource.nt, format="nt")
     return serialize(graph, fmt)
-
-
-def build_graph(chunks: Iterable[str]) -> Graph:
-    """Parse a streamed N-Triples document back into a graph (tests, validation)."""
-    g = Graph()
-    g.parse(data="".join(chunks), format="nt")
-    return g

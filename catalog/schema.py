@@ -50,6 +50,8 @@ class ResourceRow(Base):
     record: Mapped[str] = mapped_column(Text)  # model.Resource as JSON
     nt: Mapped[str] = mapped_column(Text)  # N-Triples of the record
     ttl: Mapped[str] = mapped_column(Text)  # Turtle fragment (no prefixes)
+    rdfxml: Mapped[str] = mapped_column(Text, default="")  # rdf:Description elements
+    jsonld: Mapped[str] = mapped_column(Text, default="")  # expanded JSON-LD node objects
     min_x: Mapped[float | None] = mapped_column(Float)
     min_y: Mapped[float | None] = mapped_column(Float)
     max_x: Mapped[float | None] = mapped_column(Float)

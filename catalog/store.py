@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from catalog import model
 from catalog.errors import NotFound, Problem, ValidationError, problem
+from catalog.rdf_fragments import jsonld_fragment, xml_fragment
 from catalog.rdf_mapping import resource_triples
 from catalog.schema import CatalogInfo, Organization, ResourceRow
 from catalog.search_index import fill_columns, write_index
@@ -88,6 +89,8 @@ class StoredResource:
     bbox: tuple[float, float, float, float] | None
     updated_at: datetime
     created_at: datetime | None = None
+    rdfxml: str = ""
+    jsonld: str = ""
 
     @property
     def record(self) -> model.Resource:
@@ -115,6 +118,8 @@ class StoredResource:
             bbox,
             row.updated_at,
             row.created_at,
+            row.rdfxml,
+            row.jsonld,
         )
 
 
@@ -270,6 +275,8 @@ class Store:
         row.record = json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True)
         row.nt = "".join(sorted(_nt_row(t) for t in triples))
         row.ttl = fragment(triples)
+        row.rdfxml = xml_fragment(triples)
+        row.jsonld = jsonld_fragment(triples)
         row.organization = (
             self._organization(session, item.publisher, now, orgs) if item.publisher else None
         )
