@@ -312,18 +312,7 @@ def create_token(store: Store, user_name: str, label: str = "") -> tuple[str, To
             [_field("label", "token:label", "Bezeichnung zu lang (max. 200)", "label too long")]
         )
     with store.sessions.begin() as session:
-        user = _user_row(session, user_name)
-        if user.state != "active":
-            raise ValidationError(
-                [
-                    _field(
-                        "user",
-                        "token:user-deleted",
-                        f"Benutzer {user.name!r} ist gelöscht",
-                        f"user {user.name!r} is deleted",
-                    )
-                ]
-            )
+        user = _active_user_row(session, user_name, "token:user-deleted")
         token_id = secrets.token_hex(8)
         while session.get(ApiTokenRow, token_id) is not None:  # 2**64 ids: practically never
             token_id = secrets.token_hex(8)
@@ -456,18 +445,7 @@ def set_membership(store: Store, user_name: str, organization_name: str, capacit
     for attempt in range(2):
         try:
             with store.sessions.begin() as session:
-                user = _user_row(session, user_name)
-                if user.state != "active":
-                    raise ValidationError(
-                        [
-                            _field(
-                                "user",
-                                "membership:user-deleted",
-                                f"Benutzer {user.name!r} ist gelöscht",
-                                f"user {user.name!r} is deleted",
-                            )
-                        ]
-                    )
+                user = _active_user_row(session, user_name, "membership:user-deleted")
                 org = _organization(session, organization_name)
                 row = session.get(MembershipRow, (user.id, org.id))
                 if row is None:
@@ -616,6 +594,23 @@ def _user_row(session: Session, name_or_id: str) -> UserRow:
             )
         ]
     )
+
+
+def _active_user_row(session: Session, name: str, rule: str) -> UserRow:
+    """The user's row; a deleted user can get no token and no role."""
+    user = _user_row(session, name)
+    if user.state != "active":
+        raise ValidationError(
+            [
+                _field(
+                    "user",
+                    rule,
+                    f"Benutzer {user.name!r} ist gelöscht",
+                    f"user {user.name!r} is deleted",
+                )
+            ]
+        )
+    return user
 
 
 def _organization(session: Session, name: str) -> Organization:

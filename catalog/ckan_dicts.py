@@ -20,7 +20,6 @@ from catalog.vocabularies import FILE_TYPES, LICENCES, THEMES, by_code, concepts
 
 IANA = "https://www.iana.org/assignments/media-types/"
 DCATDE_LICENCES = "http://dcat-ap.de/def/licenses/"
-LEVELS = "http://dcat-ap.de/def/politicalGeocoding/Level/"
 
 # extras whose value is a JSON list of IRIs, as ckanext-dcatde writes them
 LIST_EXTRAS = {
@@ -402,7 +401,3 @@ def _licence(value: str | None) -> str | None:
             f"unknown license_id {value!r} (dcat-ap.de list)",
         )
     return concept.iri
-
-
-def level_iri(code: str) -> str:
-    return code if code.startswith("http") else f"{LEVELS}{code}"

@@ -24,7 +24,6 @@ from catalog.namespaces import (
     DCTERMS,
     FOAF,
     LOCN,
-    OWL,
     PROV,
     SKOS,
     SPDX,
@@ -286,9 +285,6 @@ RESOURCE_CLASSES: dict[str, type[Resource]] = {
     "series": DatasetSeries,
     "service": DataService,
 }
-
-# owl:versionInfo is the deprecated predecessor of dcat:version (DCAT-AP.de 2.0).
-DEPRECATED_VERSION_INFO = OWL.versionInfo
 
 
 def kind_of(resource: Resource) -> str:

@@ -100,7 +100,6 @@ class SearchQuery:
     q: str = ""
     filters: dict[str, list[str]] = field(default_factory=dict)  # OR within a facet, AND across
     exclude: dict[str, list[str]] = field(default_factory=dict)
-    any_of: list[dict[str, list[str]]] = field(default_factory=list)  # each: OR across facets
     bbox: tuple[float, float, float, float] | None = None  # intersects the coverage's bbox
     temporal: tuple[str | None, str | None] | None = None  # overlaps the temporal coverage
     modified: tuple[str | None, str | None] | None = None  # dct:modified range
@@ -343,8 +342,6 @@ class SearchService:
             conditions.append(has(facet, values))
         for facet, values in query.exclude.items():
             conditions.append(~has(facet, values))
-        for group in query.any_of:
-            conditions.append(or_(*(has(f, v) for f, v in group.items())))
         if query.kinds:
             conditions.append(ResourceRow.kind.in_(query.kinds))
         if query.expr is not None:

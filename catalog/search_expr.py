@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from catalog.search_index import FACETS
-
-TERM_FIELDS = frozenset(FACETS) | {"name", "id", "uri"}
 RANGE_FIELDS = frozenset(
     {
         "metadata_modified",

@@ -6,7 +6,7 @@ import json
 import re
 
 import shapely
-from shapely.geometry import box, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from catalog import model
@@ -62,7 +62,3 @@ def coverage_geometry(locations: list[model.Location]) -> BaseGeometry | None:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)
-
-
-def bbox_geometry(min_x: float, min_y: float, max_x: float, max_y: float) -> BaseGeometry:
-    return box(min_x, min_y, max_x, max_y)

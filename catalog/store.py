@@ -336,10 +336,6 @@ class Store:
             name = f"{candidate[:90]}-{n}"
         return name
 
-    def set_catalog(self, catalog: model.Catalog) -> None:
-        with self.sessions.begin() as session:
-            self._set_catalog(session, catalog, datetime.now(UTC))
-
     def _set_catalog(self, session: Session, catalog: model.Catalog, now: datetime) -> None:
         row = session.get(CatalogInfo, 1) or CatalogInfo(id=1)
         row.record = json.dumps(catalog.to_dict(), ensure_ascii=False, sort_keys=True)

@@ -14,7 +14,6 @@ from catalog.namespaces import EU
 
 THEMES = URIRef(f"{EU}data-theme")
 FILE_TYPES = URIRef(f"{EU}file-type")
-FREQUENCIES = URIRef(f"{EU}frequency")
 LICENCES = URIRef("http://dcat-ap.de/def/licenses")
 
 
