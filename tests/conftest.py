@@ -19,19 +19,26 @@ from catalog.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(os.environ.get("ODAPP_REFERENCE", ROOT.parent / "shared" / "reference"))
 EXAMPLES = REFERENCE / "dcat-ap-de" / "examples"
+# plain (EU) DCAT-AP examples, imported alongside the DCAT-AP.de ones
+EU_EXAMPLES = REFERENCE / "dcat-ap-de" / "eu-dcat-ap" / "3.0.1" / "examples"
 POSTGRES_URL = os.environ.get(
     "ODAPP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/odapp_test"
 )
 BASE = "http://odapp.test"
 
 # Examples with known upstream syntax errors (see the reference README); they must fail cleanly.
-BROKEN_EXAMPLES = {"DataService.ttl", "2024-02-22_UAG_Beispieldatensatz_v1.ttl"}
+BROKEN_EXAMPLES = {
+    "DataService.ttl",
+    "2024-02-22_UAG_Beispieldatensatz_v1.ttl",
+    "example-bee-population-dataset-series-combined.ttl",
+}
 
 
 def example_files() -> list[Path]:
     if not EXAMPLES.is_dir():
         return []
-    return sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".ttl", ".rdf", ".jsonld"))
+    found = [*EXAMPLES.rglob("*"), *EU_EXAMPLES.glob("*")]
+    return sorted(p for p in found if p.suffix in (".ttl", ".rdf", ".jsonld"))
 
 
 def parseable_examples() -> list[Path]:

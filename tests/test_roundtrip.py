@@ -34,6 +34,7 @@ def test_reference_examples_are_there() -> None:
     names = {p.name for p in example_files()}
     assert "Dataset-und-Distribution.ttl" in names
     assert "dashboard__rostock-catalog-dataset-extracted.rdf" in names
+    assert "example-bee-population.ttl" in names  # plain DCAT-AP 3.0.1 (SEMIC)
     assert len(parseable_examples()) >= 19
 
 
