@@ -89,3 +89,38 @@ class CatalogInfo(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DataCollection(Base):
+    """One table of the data store: a distribution (or one layer of it) loaded as features or
+    rows. ``table_name`` is the table being served; a failed load leaves it as it was and keeps
+    the error for the Datenkontaktperson."""
+
+    __tablename__ = "data_collections"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the OGC collection id
+    dataset_uri: Mapped[str | None] = mapped_column(String(2000), index=True)
+    distribution_uri: Mapped[str | None] = mapped_column(String(2000))
+    source: Mapped[str] = mapped_column(Text)  # URL or file the data came from
+    layer: Mapped[str | None] = mapped_column(String(200))
+    format: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(10))  # features | table
+    table_name: Mapped[str | None] = mapped_column(String(63))
+    columns: Mapped[str] = mapped_column(Text, default="[]")  # [{name, type, sql}]
+    geometry_type: Mapped[str | None] = mapped_column(String(40))
+    source_crs: Mapped[str | None] = mapped_column(String(100))
+    feature_count: Mapped[int] = mapped_column(Integer, default=0)
+    min_x: Mapped[float | None] = mapped_column(Float)
+    min_y: Mapped[float | None] = mapped_column(Float)
+    max_x: Mapped[float | None] = mapped_column(Float)
+    max_y: Mapped[float | None] = mapped_column(Float)
+    time_column: Mapped[str | None] = mapped_column(String(200))
+    time_min: Mapped[str | None] = mapped_column(String(40))
+    time_max: Mapped[str | None] = mapped_column(String(40))
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    report: Mapped[str] = mapped_column(Text, default="{}")  # validation report (JSON)
+    error: Mapped[str | None] = mapped_column(Text)  # last failed load (JSON), None after success
+    error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    loaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

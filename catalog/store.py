@@ -19,7 +19,7 @@ from slugify import slugify
 from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog import model
+from catalog import model, sqlite_spatial
 from catalog.errors import NotFound, Problem, ValidationError, problem
 from catalog.rdf_fragments import jsonld_fragment, xml_fragment
 from catalog.rdf_mapping import resource_triples
@@ -59,6 +59,7 @@ def engine_for(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+            sqlite_spatial.register(dbapi_connection)
 
     return engine
 
