@@ -7,6 +7,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from catalog.ckan_web import bp as ckan_blueprint
+from catalog.data_web import bp as data_blueprint
 from catalog.errors import CatalogError
 from catalog.model import preferred_text
 from catalog.openapi import bp as openapi_blueprint
@@ -16,6 +17,7 @@ from catalog.web import bp as dcat_blueprint
 from catalog.web import error_response, search_service
 from odapp.catalog_record import current_catalog
 from odapp.settings import Settings, load_settings
+from ogc_api import web as ogc_web
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
@@ -35,6 +37,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(dcat_blueprint)
     app.register_blueprint(ckan_blueprint)
     app.register_blueprint(openapi_blueprint)
+    app.register_blueprint(data_blueprint)
+    ogc_web.init_app(app, store, settings.base_url, lambda: current_catalog(store, settings))
 
     @app.errorhandler(CatalogError)
     def _catalog_error(error: CatalogError) -> Response:

@@ -87,6 +87,12 @@ def demo(ctx: Context, reset: bool) -> None:
         f"Demo-Katalog geladen / demo catalogue loaded: {len(result.created)} new, "
         f"{len(result.updated)} updated, files in {settings.files_path}"
     )
+    from catalog.data_loading import CatalogueLoader
+
+    loader = CatalogueLoader(ctx.store, settings.files_path, f"{settings.base_url}/ogc")
+    outcomes = loader.run()
+    failed = _report_outcomes([o for o in outcomes if o.problems])
+    click.echo(f"Daten / data: {len(outcomes) - failed} OGC API collections, {failed} failed")
 
 
 @main.command()
@@ -183,6 +189,96 @@ def export(ctx: Context, ext: str, name: str | None, output: str | None) -> None
                 out.close()
     except CatalogError as exc:
         _fail(exc)
+
+
+@main.group()
+def data() -> None:
+    """The data store: distributions loaded as OGC API Features collections."""
+
+
+def _report_outcomes(outcomes: list) -> int:
+    failed = 0
+    for o in outcomes:
+        if o.problems:
+            failed += 1
+            click.echo(f"  FEHLER / ERROR  {o.collection}  ({o.source})", err=True)
+            for p in o.problems:
+                click.echo(f"    - {p.where}\n      de: {p.de}\n      en: {p.en}", err=True)
+        else:
+            state = "geladen / loaded" if o.changed else "unverändert / unchanged"
+            extra = f", {o.warnings} Hinweise / warnings" if o.warnings else ""
+            click.echo(f"  {state}  {o.collection}{extra}")
+    return failed
+
+
+@data.command("sync")
+@click.option("--dataset", "names", multiple=True, help="Only these datasets (names).")
+@click.option("--force", is_flag=True, help="Load again even when a file is unchanged.")
+@pass_ctx
+def data_sync(ctx: Context, names: tuple[str, ...], force: bool) -> None:
+    """Load every loadable distribution (GeoJSON, Shapefile, GeoPackage, KML, CSV, XLSX) of the
+    catalogue into the data store and add the OGC API distributions to the records."""
+    from catalog.data_loading import CatalogueLoader
+
+    settings = ctx.settings
+    loader = CatalogueLoader(ctx.store, settings.files_path, f"{settings.base_url}/ogc")
+    outcomes = loader.run(list(names) or None, force=force)
+    failed = _report_outcomes(outcomes)
+    click.echo(f"{len(outcomes) - failed} Sammlungen / collections served, {failed} failed")
+    if failed:
+        sys.exit(2)
+
+
+@data.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--collection", "cid", required=True, help="Collection id (becomes the URL).")
+@click.option("--title", default=None)
+@click.option("--format", "fmt", default=None, help="geojson, shapefile, geopackage, kml, csv…")
+@click.option("--dataset", "dataset", default=None, help="Dataset (name or IRI) it belongs to.")
+@click.option("--force", is_flag=True)
+@pass_ctx
+def data_load(
+    ctx: Context,
+    path: Path,
+    cid: str,
+    title: str | None,
+    fmt: str | None,
+    dataset: str | None,
+    force: bool,
+) -> None:
+    """Load one file as a collection."""
+    from catalog.data_loading import publish
+    from catalog.data_store import DataStore
+
+    store = ctx.store
+    data_store = DataStore(store.engine)
+    try:
+        dataset_uri = store.get(dataset).uri if dataset else None
+        result = data_store.load(
+            cid, path, fmt=fmt, title=title, dataset_uri=dataset_uri, force=force
+        )
+        if dataset_uri:
+            publish(store, data_store, f"{ctx.settings.base_url}/ogc")
+    except CatalogError as exc:
+        _fail(exc)
+    for w in result.warnings:
+        click.echo(f"  Hinweis / warning: {w['where']}: {w['de']} / {w['en']}")
+    state = "geladen / loaded" if result.changed else "unverändert / unchanged"
+    click.echo(f"{state}: {', '.join(result.collections)}")
+
+
+@data.command("list")
+@pass_ctx
+def data_list(ctx: Context) -> None:
+    """The collections, their size, CRS and last error."""
+    from catalog.data_store import DataStore
+
+    for info in DataStore(ctx.store.engine).collections(served_only=False):
+        served = f"{info.feature_count} {info.kind}" if info.table_name else "not served"
+        click.echo(f"{info.id}  {served}  {info.source_crs or '-'}  {info.title}")
+        if info.error:
+            for p in info.error.get("problems", []):
+                click.echo(f"    FEHLER / ERROR {p['where']}: {p['de']} / {p['en']}")
 
 
 @main.group()
