@@ -181,3 +181,75 @@ def server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     yield make
     for server in servers:
         server.stop()
+
+
+# one database per test process, so that parallel runs do not drop each other's
+OGC_POSTGRES_URL = POSTGRES_URL.rsplit("/", 1)[0] + f"/odapp_test_ogc_{os.getpid()}"
+BIG_COLLECTION = "punkte"
+BIG_COUNT = 10_500
+
+
+def big_points_file(path: Path, n: int = BIG_COUNT) -> Path:
+    """``n`` points in a grid over Dresden (deterministic), as GeoJSON."""
+    import json
+
+    features = []
+    for i in range(n):
+        x, y = 13.58 + (i % 150) * 0.0025, 50.98 + (i // 150) * 0.0028
+        features.append({
+            "type": "Feature",
+            "id": i + 1,
+            "properties": {"nr": i + 1, "gruppe": f"g{i % 7}", "wert": round(i * 0.5, 1)},
+            "geometry": {"type": "Point", "coordinates": [x, y]},
+        })
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def _fresh_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def ogc_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A served demo catalogue (its distributions loaded as OGC API collections) plus a
+    10,500-point collection, on SQLite and on PostgreSQL + PostGIS."""
+    env = {}
+    if request.param == "postgresql":
+        if not _PG_PROBLEM:
+            _PG_PROBLEM.append(_postgres_ready())
+        if _PG_PROBLEM[0]:
+            if os.environ.get("ODAPP_REQUIRE_POSTGRES"):
+                pytest.fail(_PG_PROBLEM[0])
+            pytest.skip(_PG_PROBLEM[0])
+        _fresh_postgres_database(OGC_POSTGRES_URL)
+        env["ODAPP_DATABASE_URL"] = OGC_POSTGRES_URL
+    server = Server(tmp_path_factory.mktemp(f"ogc-{request.param}"), env)
+    server.odapp("demo")
+    big = big_points_file(server.workdir / "punkte.geojson")
+    server.odapp("data", "load", str(big), "--collection", BIG_COLLECTION, "--title", "Punkte")
+    server.start()
+    yield server
+    server.stop()
+    if request.param == "postgresql":
+        _drop_postgres_database(OGC_POSTGRES_URL)
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

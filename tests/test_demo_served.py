@@ -58,7 +58,7 @@ def test_catalogue_served_over_http_has_zero_shacl_violations(demo: Server) -> N
 
 def test_every_syntax_gives_the_same_pages(demo: Server) -> None:
     turtle = pages(demo)
-    assert len(turtle) == 3  # 29 records, 10 a page
+    assert len(turtle) == 3  # 30 records (29 + the OGC API service), 10 a page
     for ext, fmt in (("rdf", "xml"), ("jsonld", "json-ld"), ("nt", "nt")):
         other = pages(demo, ext, fmt)
         assert len(other) == len(turtle)
@@ -70,7 +70,12 @@ def test_every_download_works_and_matches_size_and_checksum(demo: Server) -> Non
     graph = whole_catalogue(demo)
     distributions = list(graph.subjects(RDF.type, DCAT.Distribution))
     assert len(distributions) >= 30
-    for dist in distributions:
+    apis = [d for d in distributions if graph.value(d, DCAT.accessService) is not None]
+    assert len(apis) >= 20  # the OGC API collections: access URLs, no download
+    for dist in apis:
+        response = requests.get(str(graph.value(dist, DCAT.accessURL)), timeout=30)
+        assert response.status_code == 200 and response.json()["itemType"] == "feature"
+    for dist in set(distributions) - set(apis):
         url = str(graph.value(dist, DCAT.downloadURL))
         assert url.startswith(demo.url + "/files/"), url
         response = requests.get(url, timeout=30)
@@ -84,7 +89,7 @@ def test_every_download_works_and_matches_size_and_checksum(demo: Server) -> Non
 def test_demo_can_be_loaded_again_without_duplicates(demo: Server) -> None:
     out = demo.odapp("demo").stdout
     assert "0 new, 29 updated" in out
-    assert requests.get(demo.url + "/healthz", timeout=10).json()["datasets"] == 29
+    assert requests.get(demo.url + "/healthz", timeout=10).json()["datasets"] == 30
 
 
 def test_validate_command_on_the_demo(demo: Server) -> None:

@@ -49,7 +49,7 @@ def harvest(server: Server, start: str) -> tuple[dict[URIRef, Graph], int]:
 
 def test_govdata_style_harvest_collects_every_dataset_once(server: Server) -> None:
     datasets, total = harvest(server, f"{PUBLIC}/catalog.rdf")
-    assert total == len(datasets) == 29  # 26 datasets, 1 series, 2 data services
+    assert total == len(datasets) == 30  # 26 datasets, 1 series, 3 data services
     for uri, graph in datasets.items():
         assert str(uri).startswith(f"{PUBLIC}/dataset/"), "IRIs use the public base URL"
         name = str(uri).rsplit("/", 1)[-1]
@@ -83,7 +83,7 @@ def test_q_and_fq_narrow_the_catalogue(server: Server) -> None:
         timeout=10,
     )
     found = {p["name"] for p in api.json()["result"]["results"]}
-    assert total == len(datasets) == len(found) < 29
+    assert total == len(datasets) == len(found) < 30
     assert {str(d).rsplit("/", 1)[-1] for d in datasets} == found
     org = "landeshauptstadt-dresden-umweltamt"
     datasets, total = harvest(server, f"{PUBLIC}/catalog.rdf?fq=organization:{org}")
