@@ -16,7 +16,8 @@ import shapely
 from slugify import slugify
 
 from catalog import model
-from catalog.data_store import CollectionInfo, DataStore
+from catalog.data_registry import CollectionInfo
+from catalog.data_store import DataStore
 from catalog.errors import CatalogError, Problem
 from catalog.store import Store
 
@@ -309,6 +310,11 @@ def _service(
     except CatalogError:
         existing = None
     publisher = catalog.publisher if catalog else None
+    if publisher is None:  # no catalogue record yet: the publisher of a served dataset
+        for uri in served:
+            publisher = getattr(store.get(uri).record, "publisher", None)
+            if publisher is not None:
+                break
     service = model.DataService(
         uri=service_uri,
         identifier=[SERVICE_NAME],

@@ -4,7 +4,8 @@ catalogue in the same database.
 A load reads the whole file first (``catalog.readers``), writes a new table version, and only
 then, in one transaction, points the registry at it and drops the old version. A file that
 cannot be read, or rows the database refuses, leave the served version untouched and the error
-stored on the registry row for the Datenkontaktperson to see.
+stored on the registry row for the Datenkontaktperson to see. Reads are in
+:mod:`catalog.data_registry` and :mod:`catalog.data_query`.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import shapely
 from slugify import slugify
-from sqlalchemy import Engine, Table, and_, false, func, or_, select, text, true
+from sqlalchemy import Table, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from catalog.cql2_sql import FilterError, FilterTranslator, iso_utc
+from catalog.cql2_sql import iso_utc
+from catalog.data_query import FeatureQueries
+from catalog.data_registry import check_collection_id
 from catalog.data_tables import (
     StoredColumn,
     create_ddl,
@@ -35,75 +36,9 @@ from catalog.data_tables import (
     index_ddl,
     rtree_name,
 )
-from catalog.errors import CatalogError, NotFound, Problem, problem
+from catalog.errors import CatalogError
 from catalog.readers import SourceData, read_source
 from catalog.schema import DataCollection
-
-COUNT_CAP = 10_000  # numberMatched is counted exactly up to here; above, it is left out
-
-
-@dataclass(frozen=True)
-class CollectionInfo:
-    """What the registry knows of one collection."""
-
-    id: str
-    title: str
-    description: str
-    kind: str
-    table_name: str | None
-    columns: list[StoredColumn]
-    geometry_type: str | None
-    source_crs: str | None
-    feature_count: int
-    bbox: tuple[float, float, float, float] | None
-    time_column: str | None
-    time_min: str | None
-    time_max: str | None
-    dataset_uri: str | None
-    distribution_uri: str | None
-    source: str
-    format: str | None
-    report: dict[str, Any]
-    error: dict[str, Any] | None
-    loaded_at: dt.datetime | None
-    updated_at: dt.datetime
-
-    @property
-    def has_geometry(self) -> bool:
-        return self.kind == "features"
-
-    @property
-    def integer_ids(self) -> bool:
-        return bool(self.report.get("integer_ids"))
-
-    @classmethod
-    def from_row(cls, row: DataCollection) -> CollectionInfo:
-        bbox = None
-        if row.min_x is not None:
-            bbox = (row.min_x, row.min_y, row.max_x, row.max_y)
-        return cls(
-            id=row.id,
-            title=row.title,
-            description=row.description,
-            kind=row.kind,
-            table_name=row.table_name,
-            columns=[StoredColumn(**c) for c in json.loads(row.columns)],
-            geometry_type=row.geometry_type,
-            source_crs=row.source_crs,
-            feature_count=row.feature_count,
-            bbox=bbox,  # type: ignore[arg-type]
-            time_column=row.time_column,
-            time_min=row.time_min,
-            time_max=row.time_max,
-            dataset_uri=row.dataset_uri,
-            distribution_uri=row.distribution_uri,
-            source=row.source,
-            format=row.format,
-            report=json.loads(row.report or "{}"),
-            error=json.loads(row.error) if row.error else None,
-            loaded_at=row.loaded_at,
-            updated_at=row.updated_at,
-        )
 
 
 @dataclass
@@ -113,65 +48,8 @@ class LoadResult:
     warnings: list[dict[str, str]] = field(default_factory=list)
 
 
-@dataclass
-class FeatureQuery:
-    """One items request, in CRS84. ``filter`` is a pygeofilter AST."""
-
-    offset: int = 0
-    limit: int = 10
-    bbox: Sequence[float] | None = None
-    datetime: str | None = None
-    properties: Sequence[tuple[str, str]] = ()
-    sortby: Sequence[tuple[str, bool]] = ()  # (name, ascending)
-    select: Sequence[str] | None = None
-    skip_geometry: bool = False
-    q: str | None = None
-    filter: Any = None
-    hits_only: bool = False
-    area: Any = None  # a shapely geometry in CRS84 that replaces bbox (bbox-crs other than CRS84)
-
-
-@dataclass
-class FeaturePage:
-    features: list[dict[str, Any]]
-    number_matched: int | None
-
-
-class DataStore:
-    """Loads distributions into tables and answers feature queries over them."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.dialect = engine.dialect.name
-
-    # --- registry -----------------------------------------------------------------------
-
-    def collections(self, *, served_only: bool = True) -> list[CollectionInfo]:
-        stmt = select(DataCollection).order_by(DataCollection.id)
-        if served_only:
-            stmt = stmt.where(DataCollection.table_name.is_not(None))
-        with Session(self.engine) as session:
-            return [CollectionInfo.from_row(r) for r in session.scalars(stmt)]
-
-    def collection(self, collection_id: str) -> CollectionInfo:
-        with Session(self.engine) as session:
-            row = session.get(DataCollection, collection_id)
-            if row is None:
-                raise NotFound.one(
-                    collection_id,
-                    "not-found",
-                    f"Sammlung '{collection_id}' gibt es nicht.",
-                    f"No collection '{collection_id}'.",
-                )
-            return CollectionInfo.from_row(row)
-
-    def generation(self) -> tuple[int, str]:
-        """Changes whenever a collection is added, loaded, failed or removed."""
-        with self.engine.connect() as conn:
-            count, newest = conn.execute(
-                select(func.count(), func.max(DataCollection.updated_at))
-            ).one()
-        return int(count), str(newest)
+class DataStore(FeatureQueries):
+    """Loads distributions into tables; queries and registry reads come from its bases."""
 
     def delete(self, collection_id: str) -> None:
         info = self.collection(collection_id)
@@ -393,177 +271,8 @@ class DataStore:
                     )
                 )
 
-    # --- queries ------------------------------------------------------------------------
 
-    def table_for(self, info: CollectionInfo) -> Table:
-        if not info.table_name:
-            raise NotFound.one(
-                info.id,
-                "not-loaded",
-                f"Die Sammlung '{info.id}' ist noch nicht geladen.",
-                f"Collection '{info.id}' has not been loaded yet.",
-            )
-        return _table(info.table_name, tuple(info.columns), self.dialect, info.has_geometry)
-
-    def translator(self, info: CollectionInfo) -> FilterTranslator:
-        return FilterTranslator(
-            self.table_for(info), info.columns, self.dialect, geometry=info.has_geometry
-        )
-
-    def query(self, collection_id: str | CollectionInfo, query: FeatureQuery) -> FeaturePage:
-        info = (
-            collection_id
-            if isinstance(collection_id, CollectionInfo)
-            else self.collection(collection_id)
-        )
-        table = self.table_for(info)
-        tr = self.translator(info)
-        conditions = self._conditions(info, tr, query)
-        by_name = {c.name: c for c in info.columns}
-        wanted = list(query.select) if query.select else [c.name for c in info.columns]
-        for name in wanted:
-            tr.column(name)  # unknown names are refused
-        cols = [table.c.fid, table.c.id]
-        if info.has_geometry and not query.skip_geometry:
-            cols.append(table.c.geom)
-        cols += [table.c[by_name[n].sql] for n in wanted]
-        with self.engine.connect() as conn:
-            number_matched = self._count(conn, info, table, conditions, exact=query.hits_only)
-            if query.hits_only:
-                return FeaturePage([], number_matched)
-            order = []
-            for name, ascending in query.sortby:
-                col = tr.column(name)[0]
-                order.append(col.asc() if ascending else col.desc())
-            order.append(table.c.fid)
-            stmt = (
-                select(*cols)
-                .where(*conditions)
-                .order_by(*order)
-                .limit(query.limit)
-                .offset(query.offset)
-            )
-            rows = conn.execute(stmt).all()
-        return FeaturePage(
-            [self._feature(info, row, wanted, query.skip_geometry) for row in rows],
-            number_matched,
-        )
-
-    def feature(self, collection_id: str, feature_id: str) -> dict[str, Any] | None:
-        info = self.collection(collection_id)
-        table = self.table_for(info)
-        names = [c.name for c in info.columns]
-        cols = [table.c.fid, table.c.id]
-        if info.has_geometry:
-            cols.append(table.c.geom)
-        cols += [table.c[c.sql] for c in info.columns]
-        with self.engine.connect() as conn:
-            row = conn.execute(select(*cols).where(table.c.id == str(feature_id))).first()
-        return self._feature(info, row, names, False) if row else None
-
-    def _conditions(
-        self, info: CollectionInfo, tr: FilterTranslator, query: FeatureQuery
-    ) -> list[Any]:
-        conditions: list[Any] = []
-        if query.bbox and query.area is None:
-            box = list(query.bbox)
-            if len(box) == 6:  # 3D bbox: the heights are ignored, the box is not
-                box = [box[0], box[1], box[3], box[4]]
-            # rows without geometry intersect no box (OGC API Features /req/core/fc-bbox-response)
-            conditions.append(tr.bbox(*box) if info.has_geometry else false())
-        if query.area is not None:
-            conditions.append(tr.intersects(query.area))
-        if query.datetime:
-            conditions.append(self._datetime(info, tr, query.datetime))
-        for name, value in query.properties:
-            col, stored = tr.column(name)
-            conditions.append(col == tr.literal_for(stored, value, name))
-        if query.q:
-            strings = [tr.column(c.name)[0] for c in info.columns if c.type == "string"]
-            for word in query.q.replace(",", " ").split():
-                pattern = f"%{word}%"
-                conditions.append(
-                    _any([col.ilike(pattern) for col in strings]) if strings else text("1 = 0")
-                )
-        if query.filter is not None:
-            conditions.append(tr.translate(query.filter))
-        return conditions
-
-    def _datetime(self, info: CollectionInfo, tr: FilterTranslator, value: str) -> Any:
-        if not info.time_column:
-            raise FilterError.one(
-                "datetime",
-                "no-time",
-                "Diese Sammlung hat keine Zeitangabe; datetime ist nicht anwendbar.",
-                "This collection has no temporal property; datetime cannot be applied.",
-            )
-        col, stored = tr.column(info.time_column)
-        start, _, end = value.partition("/")
-        if not _:
-            end = start
-        parts = []
-        if start not in ("", ".."):
-            parts.append(col >= tr.literal_for(stored, _time_value(start), "datetime"))
-        if end not in ("", ".."):
-            parts.append(col <= tr.literal_for(stored, _time_value(end, upper=True), "datetime"))
-        return and_(*parts) if parts else true()
-
-    def _count(
-        self, conn: Any, info: CollectionInfo, table: Table, conditions: list[Any], *, exact: bool
-    ) -> int | None:
-        if not conditions:
-            return info.feature_count
-        inner = select(table.c.fid).where(*conditions)
-        if not exact:
-            inner = inner.limit(COUNT_CAP + 1)
-        n = conn.execute(select(func.count()).select_from(inner.subquery())).scalar_one()
-        return n if exact or n <= COUNT_CAP else None
-
-    def _feature(
-        self, info: CollectionInfo, row: Any, names: list[str], skip_geometry: bool
-    ) -> dict[str, Any]:
-        ident = row[1]
-        offset = 2
-        geometry = None
-        if info.has_geometry and not skip_geometry:
-            geometry = json.loads(row[2]) if row[2] else None
-            offset = 3
-        types = {c.name: c.type for c in info.columns}
-        props = {
-            name: _output(types[name], row[offset + i], self.dialect)
-            for i, name in enumerate(names)
-        }
-        return {
-            "type": "Feature",
-            "id": int(ident) if info.integer_ids else ident,
-            "geometry": geometry,
-            "properties": props,
-        }
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def check_collection_id(value: str) -> str:
-    cleaned = slugify(value, max_length=100) if value else ""
-    if not cleaned:
-        raise CatalogError.one(
-            "collection",
-            "collection-id",
-            f"'{value}' taugt nicht als Kennung einer Sammlung.",
-            f"'{value}' cannot be a collection id.",
-        )
-    return cleaned
-
-
-@lru_cache(maxsize=256)
-def _table(name: str, columns: tuple[StoredColumn, ...], dialect: str, geometry: bool) -> Table:
-    # pygeoapi builds a provider per request: the table object is built once per version
-    return data_table(name, list(columns), dialect, geometry=geometry)
-
-
-def _any(parts: list[Any]) -> Any:
-    return or_(*parts)
+# --- helpers --------------------------------------------------------------------------------------
 
 
 def _sha256(path: Path) -> str:
@@ -610,37 +319,6 @@ def _converter(kind: str, dialect: str) -> Any:
     return lambda v: v
 
 
-def _output(kind: str, value: Any, dialect: str) -> Any:
-    if value is None:
-        return None
-    if kind == "datetime":
-        if isinstance(value, dt.datetime):
-            value = iso_utc(value)
-        return value.replace(".000000Z", "Z")
-    if kind == "date" and isinstance(value, dt.date):
-        return value.isoformat()
-    if kind == "boolean":
-        return bool(value)
-    return value
-
-
-def _time_value(value: str, *, upper: bool = False) -> Any:
-    try:
-        if "T" in value or " " in value:
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise FilterError.one(
-            "datetime",
-            "datetime",
-            f"'{value}' ist kein Zeitpunkt nach RFC 3339.",
-            f"'{value}' is not an RFC 3339 date or time.",
-        ) from None
-    if upper:
-        return dt.datetime.combine(day, dt.time.max, dt.UTC)
-    return dt.datetime.combine(day, dt.time(), dt.UTC)
-
-
 def _time_extent(columns: list[StoredColumn], rows: list[tuple]) -> tuple[str | None, ...]:
     """The first date or datetime column and its range (datetimes in UTC)."""
     for i, col in enumerate(columns):
@@ -670,10 +348,3 @@ def _bounds(geometries: Sequence[Any] | None) -> tuple[float, float, float, floa
 
 def _short(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-
-
-def problems_of(info: CollectionInfo) -> list[Problem]:
-    """The stored error of the last failed load, as problems."""
-    if not info.error:
-        return []
-    return [problem(**p) for p in info.error.get("problems", [])]

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from catalog.data_store import CollectionInfo, DataStore
+from catalog.data_registry import CollectionInfo
+from catalog.data_store import DataStore
 from catalog.store import Store
 
 bp = Blueprint("data", __name__, url_prefix="/api/data")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog import model
-from catalog.data_store import CollectionInfo
+from catalog.data_registry import CollectionInfo
 from ogc_api.crs import CRS84, SUPPORTED
 
 FEATURE_PROVIDER = "ogc_api.provider.StoreProvider"

@@ -12,7 +12,7 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 
-from catalog.data_store import FeatureQuery
+from catalog.data_query import FeatureQuery
 from catalog.errors import CatalogError, NotFound
 from ogc_api.crs import transform_features
 from ogc_api.registry import data_store_for

@@ -21,8 +21,9 @@ REFERENCE = Path(os.environ.get("ODAPP_REFERENCE", ROOT.parent / "shared" / "ref
 EXAMPLES = REFERENCE / "dcat-ap-de" / "examples"
 # plain (EU) DCAT-AP examples, imported alongside the DCAT-AP.de ones
 EU_EXAMPLES = REFERENCE / "dcat-ap-de" / "eu-dcat-ap" / "3.0.1" / "examples"
+# one database per test process (parallel runs would drop each other's tables), removed at the end
 POSTGRES_URL = os.environ.get(
-    "ODAPP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/odapp_test"
+    "ODAPP_TEST_POSTGRES_URL", f"postgresql://postgres@127.0.0.1/odapp_test_{os.getpid()}"
 )
 BASE = "http://odapp.test"
 
@@ -183,8 +184,14 @@ def server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
         server.stop()
 
 
-# one database per test process, so that parallel runs do not drop each other's
 OGC_POSTGRES_URL = POSTGRES_URL.rsplit("/", 1)[0] + f"/odapp_test_ogc_{os.getpid()}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_database() -> Iterator[None]:
+    yield
+    if _PG_PROBLEM and not _PG_PROBLEM[0] and "ODAPP_TEST_POSTGRES_URL" not in os.environ:
+        _drop_postgres_database(POSTGRES_URL)
 BIG_COLLECTION = "punkte"
 BIG_COUNT = 10_500
 

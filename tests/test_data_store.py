@@ -14,7 +14,8 @@ from pygeofilter.parsers.cql2_text import parse as cql2_text
 from sqlalchemy import inspect
 
 from catalog.cql2_sql import FilterError
-from catalog.data_store import COUNT_CAP, DataStore, FeatureQuery
+from catalog.data_query import COUNT_CAP, FeatureQuery
+from catalog.data_store import DataStore
 from catalog.errors import CatalogError
 from catalog.store import Store
 
@@ -54,7 +55,10 @@ def test_polling_districts_round_trip_feature_by_feature(data: DataStore) -> Non
         want = _coords({k: v for k, v in feature["geometry"].items() if k != "crs"})
         have = _coords(got["geometry"])
         assert len(want) == len(have)
-        assert max(max(abs(a[0] - b[0]), abs(a[1] - b[1])) for a, b in zip(want, have, strict=True)) <= 1e-9
+        assert (
+            max(max(abs(a[0] - b[0]), abs(a[1] - b[1])) for a, b in zip(want, have, strict=True))
+            <= 1e-9
+        )
     info = data.collection("wahlbezirke")
     assert info.feature_count == 408
     assert info.bbox is not None
