@@ -4,6 +4,13 @@
 Shapefile, GeoPackage, KML) is read by GDAL through pyogrio (:mod:`catalog.readers.geo`); tables
 (CSV, XLSX) are typed and validated with frictionless (:mod:`catalog.readers.tables`), and get
 point or WKT geometries when they carry coordinate columns.
+
+Modules: ``geo`` (geodata entry point, GeoPackage and KML layers), ``gdal`` (one layer through
+pyogrio), ``geojson`` and ``shapefile`` (format-specific checks), ``geometry`` (repair, CRS84);
+``tables`` (table entry point), ``encoding`` and ``cells`` (raw CSV/XLSX cells), ``schema``
+(type inference), ``validation`` (frictionless validation, typed rows), ``table_geometry``
+(coordinate and WKT columns); ``problems`` (warning and error collection). This module holds
+the data classes and format detection.
 """
 
 from __future__ import annotations
