@@ -144,19 +144,25 @@ def _exception(api: API, api_request: APIRequest, status: int, code: str, msg: s
     return _respond(api, api.get_exception(status, headers, api_request.format, code, msg))
 
 
+def _unknown_parameters(api: API, api_request: APIRequest, allowed: set[str]) -> Response | None:
+    """The 400 that OGC API Features requires for query parameters it does not know."""
+    unknown = sorted(set(api_request.params) - allowed)
+    if not unknown:
+        return None
+    return _exception(
+        api,
+        api_request,
+        400,
+        "InvalidParameterValue",
+        f"Unknown query parameter(s) / unbekannte Parameter: {', '.join(unknown)}",
+    )
+
+
 def _run(function: Callable[..., Any], *args: Any, allowed: set[str] | None = None) -> Response:
     api = _state().api()
     api_request = APIRequest.from_flask(request, api.locales)
-    if allowed is not None:
-        unknown = sorted(set(api_request.params) - allowed)
-        if unknown:
-            return _exception(
-                api,
-                api_request,
-                400,
-                "InvalidParameterValue",
-                f"Unknown query parameter(s) / unbekannte Parameter: {', '.join(unknown)}",
-            )
+    if allowed is not None and (refused := _unknown_parameters(api, api_request, allowed)):
+        return refused
     if not api_request.is_valid():
         return _respond(api, api.get_format_exception(api_request))
     return _respond(api, function(api, api_request, *args))
@@ -260,15 +266,8 @@ def items(collection_id: str) -> Response:
         fields = set(RECORD_FIELDS)
     else:
         fields = {c["name"] for c in provider.get("columns", [])}
-    unknown = sorted(set(api_request.params) - ITEM_PARAMS - fields)
-    if unknown:
-        return _exception(
-            api,
-            api_request,
-            400,
-            "InvalidParameterValue",
-            f"Unknown query parameter(s) / unbekannte Parameter: {', '.join(unknown)}",
-        )
+    if refused := _unknown_parameters(api, api_request, ITEM_PARAMS | fields):
+        return refused
     bbox, bbox_crs = api_request.params.get("bbox"), api_request.params.get("bbox-crs")
     if bbox and bbox_crs and bbox_crs in SUPPORTED and bbox_crs != CRS84:
         # a malformed box is left to pygeoapi's own check, which answers 400

@@ -80,16 +80,21 @@ def reset_postgres() -> None:
             conn.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
 
 
+def require_postgres() -> None:
+    """Skip (fail with ODAPP_REQUIRE_POSTGRES) when PostgreSQL + PostGIS cannot be used."""
+    if not _PG_PROBLEM:
+        _PG_PROBLEM.append(_postgres_ready())
+    if _PG_PROBLEM[0]:
+        if os.environ.get("ODAPP_REQUIRE_POSTGRES"):
+            pytest.fail(_PG_PROBLEM[0])
+        pytest.skip(_PG_PROBLEM[0])
+
+
 def make_store(backend: str, tmp_path: Path) -> Store:
     if backend == "sqlite":
         store = Store(f"sqlite:///{tmp_path}/odapp.sqlite", BASE)
     else:
-        if not _PG_PROBLEM:
-            _PG_PROBLEM.append(_postgres_ready())
-        if _PG_PROBLEM[0]:
-            if os.environ.get("ODAPP_REQUIRE_POSTGRES"):
-                pytest.fail(_PG_PROBLEM[0])
-            pytest.skip(_PG_PROBLEM[0])
+        require_postgres()
         reset_postgres()
         store = Store(POSTGRES_URL, BASE)
     store.upgrade()
@@ -235,12 +240,7 @@ def ogc_server(
     10,500-point collection, on SQLite and on PostgreSQL + PostGIS."""
     env = {}
     if request.param == "postgresql":
-        if not _PG_PROBLEM:
-            _PG_PROBLEM.append(_postgres_ready())
-        if _PG_PROBLEM[0]:
-            if os.environ.get("ODAPP_REQUIRE_POSTGRES"):
-                pytest.fail(_PG_PROBLEM[0])
-            pytest.skip(_PG_PROBLEM[0])
+        require_postgres()
         _fresh_postgres_database(OGC_POSTGRES_URL)
         env["ODAPP_DATABASE_URL"] = OGC_POSTGRES_URL
     server = Server(tmp_path_factory.mktemp(f"ogc-{request.param}"), env)

@@ -265,6 +265,10 @@ def test_records_collection_searches_the_catalogue(ogc_server: Server) -> None:
     assert all("Wahlbezirke" in r["properties"]["keywords"] for r in keyword["features"])
     far = get(ogc_server, "/collections/catalog/items", bbox="-10,-10,-9,-9").json()
     assert far["numberMatched"] == 0
+    old = get(ogc_server, "/collections/catalog/items", datetime="1900-01-01/1900-12-31").json()
+    assert old["numberMatched"] == 0
+    election = get(ogc_server, "/collections/catalog/items", q="Wahlbezirke", datetime="2024-06-09").json()
+    assert DISTRICTS in {r["id"] for r in election["features"]}
     one = get(ogc_server, f"/collections/catalog/items/{DISTRICTS}").json()
     assert one["id"] == DISTRICTS
 
