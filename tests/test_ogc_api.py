@@ -3,6 +3,7 @@ Part 2 CRS, CQL2, parameter checks, Records, HTML pages, and what the catalogue 
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from urllib.parse import quote
@@ -82,6 +83,19 @@ def test_polling_districts_round_trip_over_http(ogc_server: Server) -> None:
         assert shapely.equals_exact(want, have, tolerance=1e-9)
     one = get(ogc_server, f"/collections/{DISTRICTS}/items/{source['features'][0]['id']}").json()
     assert one["properties"] == source["features"][0]["properties"]
+
+
+def test_transit_stops_round_trip_over_http(ogc_server: Server) -> None:
+    with (ROOT / "odapp/demo_data/vvo_haltestellen.csv").open(encoding="utf-8", newline="") as fh:
+        rows = {row["id"]: row for row in csv.DictReader(fh)}
+    served = {f["id"]: f for f in all_items(ogc_server, STOPS, limit=2000)}
+    assert len(served) == len(rows) == 3913
+    for stop_id, row in rows.items():
+        feature = served[stop_id]
+        lon, lat = feature["geometry"]["coordinates"]
+        assert abs(lon - float(row["longitude"])) <= 1e-9 and abs(lat - float(row["latitude"])) <= 1e-9
+        assert feature["properties"]["name"] == (row["name"] or None)
+        assert feature["properties"]["city"] == (row["city"] or None)
 
 
 def test_paging_through_more_than_10000_features(ogc_server: Server) -> None:
