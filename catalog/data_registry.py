@@ -38,8 +38,9 @@ class CollectionInfo:
     distribution_uri: str | None
     source: str
     format: str | None
-    report: dict[str, Any]
-    error: dict[str, Any] | None
+    integer_ids: bool
+    report_text: str  # parsed only when asked for: items requests never need it
+    error_text: str | None
     loaded_at: dt.datetime | None
     updated_at: dt.datetime
 
@@ -48,8 +49,12 @@ class CollectionInfo:
         return self.kind == "features"
 
     @property
-    def integer_ids(self) -> bool:
-        return bool(self.report.get("integer_ids"))
+    def report(self) -> dict[str, Any]:
+        return json.loads(self.report_text or "{}")
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        return json.loads(self.error_text) if self.error_text else None
 
     @classmethod
     def from_row(cls, row: DataCollection) -> CollectionInfo:
@@ -74,8 +79,9 @@ class CollectionInfo:
             distribution_uri=row.distribution_uri,
             source=row.source,
             format=row.format,
-            report=json.loads(row.report or "{}"),
-            error=json.loads(row.error) if row.error else None,
+            integer_ids=row.integer_ids,
+            report_text=row.report or "{}",
+            error_text=row.error,
             loaded_at=row.loaded_at,
             updated_at=row.updated_at,
         )
@@ -96,6 +102,19 @@ class Registry:
             stmt = stmt.where(DataCollection.table_name.is_not(None))
         with Session(self.engine) as session:
             return [CollectionInfo.from_row(r) for r in session.scalars(stmt)]
+
+    def served_by_dataset(self) -> dict[str, list[tuple[str, str]]]:
+        """Dataset IRI → (collection id, title) of its served collections (one small query)."""
+        stmt = (
+            select(DataCollection.dataset_uri, DataCollection.id, DataCollection.title)
+            .where(DataCollection.table_name.is_not(None), DataCollection.dataset_uri.is_not(None))
+            .order_by(DataCollection.id)
+        )
+        out: dict[str, list[tuple[str, str]]] = {}
+        with self.engine.connect() as conn:
+            for dataset_uri, cid, title in conn.execute(stmt):
+                out.setdefault(dataset_uri, []).append((cid, title))
+        return out
 
     def collection(self, collection_id: str) -> CollectionInfo:
         with Session(self.engine) as session:

@@ -150,7 +150,6 @@ class DataStore(FeatureQueries):
         time_column, time_min, time_max = _time_extent(columns, layer.rows)
         bounds = _bounds(layer.geometries)
         report = dict(layer.report)
-        report["integer_ids"] = integer_ids
         now = dt.datetime.now(dt.UTC)
         values = {
             **meta,
@@ -161,6 +160,7 @@ class DataStore(FeatureQueries):
             "geometry_type": layer.geometry_type,
             "source_crs": layer.source_crs,
             "feature_count": len(layer.rows),
+            "integer_ids": integer_ids,
             "min_x": bounds[0] if bounds else None,
             "min_y": bounds[1] if bounds else None,
             "max_x": bounds[2] if bounds else None,

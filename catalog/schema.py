@@ -111,6 +111,7 @@ class DataCollection(Base):
     geometry_type: Mapped[str | None] = mapped_column(String(40))
     source_crs: Mapped[str | None] = mapped_column(String(100))
     feature_count: Mapped[int] = mapped_column(Integer, default=0)
+    integer_ids: Mapped[bool] = mapped_column(Boolean, default=False)  # ids output as numbers
     min_x: Mapped[float | None] = mapped_column(Float)
     min_y: Mapped[float | None] = mapped_column(Float)
     max_x: Mapped[float | None] = mapped_column(Float)

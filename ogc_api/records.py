@@ -14,7 +14,6 @@ from pygeoapi.provider.base import (
 
 from catalog import model
 from catalog.data_loading import OGC_FEATURES
-from catalog.data_store import DataStore
 from catalog.errors import CatalogError, NotFound
 from catalog.search import SearchQuery, SearchService
 from catalog.store import StoredResource
@@ -100,7 +99,7 @@ class CatalogRecordsProvider(BaseProvider):
             raise ProviderInvalidQueryError(user_msg=message(exc)) from None
         features = []
         if resulttype != "hits":
-            collections = _collections_by_dataset(data_store_for(self.database))
+            collections = data_store_for(self.database).served_by_dataset()
             features = [self._record(r, collections) for r in result.results]
         return {
             "type": "FeatureCollection",
@@ -114,7 +113,7 @@ class CatalogRecordsProvider(BaseProvider):
             stored = store_for(self.database).get(identifier)
         except NotFound:
             raise ProviderItemNotFoundError(user_msg=f"no record {identifier!r}") from None
-        return self._record(stored, _collections_by_dataset(data_store_for(self.database)))
+        return self._record(stored, data_store_for(self.database).served_by_dataset())
 
     def _record(
         self, stored: StoredResource, collections: dict[str, list[tuple[str, str]]]
@@ -210,11 +209,3 @@ def _media_type(iri: str | None) -> str:
     if not iri:
         return "application/octet-stream"
     return "/".join(iri.rstrip("/").rsplit("/", 2)[-2:])
-
-
-def _collections_by_dataset(data: DataStore) -> dict[str, list[tuple[str, str]]]:
-    out: dict[str, list[tuple[str, str]]] = {}
-    for info in data.collections():
-        if info.dataset_uri:
-            out.setdefault(info.dataset_uri, []).append((info.id, info.title))
-    return out

@@ -301,16 +301,28 @@ def items(collection_id: str) -> Response:
     return _as_geojson(response, f"{api.get_collections_url()}/{collection_id}/queryables")
 
 
+def _top_level_links(body: str) -> list[dict[str, Any]]:
+    """The links of a pygeoapi document, read from its end: pygeoapi writes them after the
+    features, so a page of 10,000 features is not parsed again only for its links."""
+    start = body.rfind('"links":')
+    if start < 0:
+        return []
+    value = start + len('"links":')
+    value += len(body[value:]) - len(body[value:].lstrip())  # a pretty-printed document
+    try:
+        links, _end = json.JSONDecoder().raw_decode(body, value)
+    except ValueError:
+        return []
+    return links if isinstance(links, list) else []
+
+
 def _as_geojson(response: Response, queryables: str | None) -> Response:
     """Features are GeoJSON (pygeoapi 0.21 labels them application/json), and their links are
     repeated in a Link header, as OGC API Features recommends."""
     if response.status_code != 200 or response.mimetype != "application/json":
         return response
     response.headers["Content-Type"] = "application/geo+json"
-    try:
-        links = json.loads(response.get_data()).get("links", [])
-    except (ValueError, AttributeError):
-        return response
+    links = _top_level_links(response.get_data(as_text=True))
     header = [
         f'<{link["href"]}>; rel={link["rel"]}; type="{link.get("type", "application/json")}"'
         for link in links

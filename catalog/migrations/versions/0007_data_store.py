@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("geometry_type", sa.String(40)),
         sa.Column("source_crs", sa.String(100)),
         sa.Column("feature_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("integer_ids", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("min_x", sa.Float),
         sa.Column("min_y", sa.Float),
         sa.Column("max_x", sa.Float),
