@@ -148,6 +148,15 @@ class Checksum(Node):
 
 
 @dataclass
+class Derivation(Node):
+    """prov:Derivation: where a harvested record came from and when it was harvested."""
+
+    rdf_type: ClassVar[URIRef | None] = PROV.Derivation
+    entity: str | None = prop(PROV.entity, URI)
+    at_time: str | None = prop(PROV.atTime, DATE)
+
+
+@dataclass
 class Distribution(Node):
     """dcat:Distribution: one way to get a dataset (a file, an API)."""
 
@@ -200,6 +209,9 @@ class Resource(Node):
     applicable_legislation: list[str] = prop(DCATAP.applicableLegislation, URIS)
     contributor_ids: list[str] = prop(DCATDE.contributorID, URIS)
     landing_pages: list[str] = prop(DCAT.landingPage, URIS)
+    # provenance of harvested records: the records at the sources, and when each was harvested
+    was_derived_from: list[str] = prop(PROV.wasDerivedFrom, URIS)
+    derivations: list[Derivation] = prop(PROV.qualifiedDerivation, NODES, Derivation)
 
 
 @dataclass

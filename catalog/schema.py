@@ -125,3 +125,63 @@ class DataCollection(Base):
     error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     loaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class HarvestJob(Base):
+    """One run of a harvest source: when, how it ended, what it changed, what went wrong."""
+
+    __tablename__ = "harvest_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # running | succeeded | partial | failed
+    trigger: Mapped[str] = mapped_column(String(20), default="cli")  # cli | schedule | api
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # new, changed, unchanged, ...
+    errors: Mapped[str] = mapped_column(Text, default="[]")  # per-record errors
+    error: Mapped[str | None] = mapped_column(Text)  # why the run failed (JSON)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+
+
+class HarvestLock(Base):
+    """At most one running job per source, across processes: the row is the lock."""
+
+    __tablename__ = "harvest_locks"
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    job_id: Mapped[int] = mapped_column(Integer)
+    pid: Mapped[int] = mapped_column(Integer)
+    host: Mapped[str] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HarvestRecord(Base):
+    """One record of one source: its key there, the catalogue resource it feeds, the hash of
+    its content (what makes a re-run cheap) and its mapped record (so that, when the winning
+    source of a shared dct:identifier withdraws it, the next one can take over)."""
+
+    __tablename__ = "harvest_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    source_id: Mapped[str] = mapped_column(String(1000))
+    resource_uri: Mapped[str] = mapped_column(String(2000), index=True)
+    identifier: Mapped[str | None] = mapped_column(String(2000), index=True)
+    content_hash: Mapped[str] = mapped_column(String(80))
+    source_modified: Mapped[str | None] = mapped_column(String(40))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    origin: Mapped[str] = mapped_column(Text)
+    record: Mapped[str] = mapped_column(Text)  # the mapped record (JSON), before provenance
+    report: Mapped[str] = mapped_column(Text, default="{}")  # e.g. the frictionless report
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: withdrawn
+    first_harvested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    harvested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # content changed
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HarvestMemory(Base):
+    """What a source type remembers between complete runs (page hashes and their ids)."""
+
+    __tablename__ = "harvest_memory"
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -142,6 +142,7 @@ class SaveResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     incomplete: list[Problem] = field(default_factory=list)  # kept with strict=False
+    refused: dict[int, list[Problem]] = field(default_factory=dict)  # with skip_invalid
 
     @property
     def names(self) -> list[str]:
@@ -182,14 +183,18 @@ class Store:
         catalog: model.Catalog | None = None,
         *,
         strict: bool = True,
+        skip_invalid: bool = False,
+        also: Callable[[Session, SaveResult], None] | None = None,
     ) -> SaveResult:
         """Validate every record, then store them all in one transaction, or none of them.
 
         ``strict=False`` (imports of other catalogues) stores records that miss a mandatory
         property with the problems attached; records that cannot be written as valid RDF
-        (bad IRIs, unreadable geometry) are refused in every mode.
+        (bad IRIs, unreadable geometry) are refused in every mode. ``skip_invalid`` (harvests)
+        stores the others and lists the refused ones by index instead of raising. ``also`` runs
+        in the same transaction after the records are written (harvest bookkeeping).
         """
-        problems, kept = [], {}
+        problems, kept, refused = [], {}, {}
         for i, item in enumerate(items):
             _normalise(item)
             where = (
@@ -199,10 +204,13 @@ class Store:
             if not strict:
                 kept[id(item)] = [p for p in found if p.rule.startswith("mandatory:")]
                 found = [p for p in found if not p.rule.startswith("mandatory:")]
+            if found and skip_invalid:
+                refused[i] = found
             problems.extend(found)
-        if problems:
+        if problems and not skip_invalid:
             raise ValidationError(problems)
-        result = SaveResult()
+        items = [item for i, item in enumerate(items) if i not in refused]
+        result = SaveResult(refused=refused)
         now = datetime.now(UTC)
         with self.sessions.begin() as session, session.no_autoflush:
             existing = self._rows_by_uri(session, [i.uri for i in items if i.uri])
@@ -237,6 +245,8 @@ class Store:
             write_index(session, written)
             if catalog is not None:
                 self._set_catalog(session, catalog, now)
+            if also is not None:
+                also(session, result)
         return result
 
     @staticmethod
@@ -342,6 +352,21 @@ class Store:
         row.record = json.dumps(catalog.to_dict(), ensure_ascii=False, sort_keys=True)
         row.updated_at = now
         session.add(row)
+
+    @staticmethod
+    def withdraw_in(session: Session, uris: Sequence[str]) -> list[str]:
+        """Mark the resources with these IRIs deleted inside a caller's transaction (harvests);
+        returns their names. Saving a record again restores it."""
+        names: list[str] = []
+        now = datetime.now(UTC)
+        for start in range(0, len(uris), 500):
+            chunk = list(uris[start : start + 500])
+            for row in session.scalars(select(ResourceRow).where(ResourceRow.uri.in_(chunk))):
+                if not row.deleted:
+                    row.deleted = True
+                    row.updated_at = now
+                    names.append(row.name)
+        return names
 
     def delete(self, name: str) -> None:
         """Withdraw a resource: it is kept, marked deleted, and no longer published."""

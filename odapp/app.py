@@ -15,6 +15,7 @@ from catalog.search import SearchQuery
 from catalog.store import Store
 from catalog.web import bp as dcat_blueprint
 from catalog.web import error_response, search_service
+from harvesters.web import bp as harvest_blueprint
 from odapp.catalog_record import current_catalog
 from odapp.settings import Settings, load_settings
 from ogc_api import web as ogc_web
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         ODAPP_CATALOG=lambda: current_catalog(store, settings),
         ODAPP_PAGE_SIZE=settings.page_size,
         ODAPP_FILES_DIR=str(settings.files_path),
+        ODAPP_HARVEST_DIR=str(settings.harvest_path),
         ODAPP_SITE_TITLE=preferred_text(current_catalog(store, settings).title)
         if store.is_current()
         else "ODApp",
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(ckan_blueprint)
     app.register_blueprint(openapi_blueprint)
     app.register_blueprint(data_blueprint)
+    app.register_blueprint(harvest_blueprint)
     ogc_web.init_app(app, store, settings.base_url, lambda: current_catalog(store, settings))
 
     @app.errorhandler(CatalogError)

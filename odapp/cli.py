@@ -11,29 +11,10 @@ from pathlib import Path
 import click
 
 from catalog.errors import CatalogError
-from catalog.store import Store
-from odapp.settings import Settings, SettingsError, load_settings
+from odapp.cli_context import Context, pass_ctx
+from odapp.cli_harvest import harvest
 
 EXPORT_FORMATS = {"ttl": "turtle", "rdf": "xml", "jsonld": "json-ld", "nt": "nt"}
-
-
-class Context:
-    def __init__(self) -> None:
-        try:
-            self.settings: Settings = load_settings()
-        except SettingsError as exc:
-            raise click.ClickException(str(exc)) from exc
-        self._store: Store | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store(self.settings.database_url, self.settings.base_url)
-            self._store.upgrade()
-        return self._store
-
-
-pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
 def _fail(error: CatalogError) -> None:
@@ -503,6 +484,8 @@ def tokens_revoke(ctx: Context, token_id: str) -> None:
         _fail(exc)
     click.echo(f"Token widerrufen / revoked: {token_id}")
 
+
+main.add_command(harvest)
 
 if __name__ == "__main__":
     main()

@@ -19,6 +19,7 @@ class Settings:
     port: int = 8080
     threads: int = 8
     files_dir: str = "var/files"
+    harvest_dir: str = "config/harvesters"  # one YAML file per harvest source
     page_size: int = 100
     max_import_bytes: int = 100 * 1024 * 1024
     catalog: dict[str, Any] = field(default_factory=dict)  # overrides of the catalogue record
@@ -26,6 +27,10 @@ class Settings:
     @property
     def files_path(self) -> Path:
         return Path(self.files_dir).resolve()
+
+    @property
+    def harvest_path(self) -> Path:
+        return Path(self.harvest_dir).resolve()
 
 
 class SettingsError(ValueError):
