@@ -14,19 +14,15 @@ from pathlib import Path
 import shapely
 from alembic import command
 from alembic.config import Config
-from rdflib.plugins.serializers.nt import _nt_row
 from slugify import slugify
 from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog import model, sqlite_spatial
 from catalog.errors import NotFound, Problem, ValidationError, problem
-from catalog.rdf_fragments import jsonld_fragment, xml_fragment
-from catalog.rdf_mapping import resource_triples
+from catalog.record_render import Rendered, render_many
 from catalog.schema import CatalogInfo, Organization, ResourceRow
-from catalog.search_index import fill_columns, write_index
-from catalog.spatial import coverage_geometry
-from catalog.turtle import fragment
+from catalog.search_index import write_index
 from catalog.validation import check_resource
 
 _UMLAUTS = [
@@ -219,8 +215,10 @@ class Store:
             )
             orgs: dict[tuple[str | None, str], Organization] = {}
             written: list[tuple[ResourceRow, model.Resource]] = []
-            for item in items:
+            planned: list[tuple[ResourceRow, model.Resource, bool]] = []
+            for item in items:  # keys first: new records need their name (and IRI)
                 row = existing.get(item.uri) if item.uri else None
+                new = row is None
                 if row is None:
                     name = self._free_name(session, _name_candidate(item), taken)
                     if item.uri is None:  # blank-node resources get an IRI of ours
@@ -228,14 +226,19 @@ class Store:
                     row = ResourceRow(
                         uuid=str(uuidlib.uuid4()), name=name, uri=item.uri, created_at=now
                     )
-                    self._fill(session, row, item, now, orgs)
-                    session.add(row)  # after filling: an organisation lookup may flush
                     existing[item.uri] = row
-                    result.created.append(name)
-                else:
-                    self._fill(session, row, item, now, orgs)
-                    result.updated.append(row.name)
                 taken.add(row.name)
+                planned.append((row, item, new))
+            rendered = render_many([item for _, item, _ in planned])
+            added: set[int] = set()
+            for (row, item, new), render in zip(planned, rendered, strict=True):
+                self._fill(session, row, item, render, now, orgs)
+                if new and id(row) not in added:
+                    session.add(row)  # after filling: an organisation lookup may flush
+                    added.add(id(row))
+                    result.created.append(row.name)
+                elif not new:
+                    result.updated.append(row.name)
                 row.problems = json.dumps(
                     [p.to_dict() for p in kept.get(id(item), [])], ensure_ascii=False
                 )
@@ -276,29 +279,30 @@ class Store:
         session: Session,
         row: ResourceRow,
         item: model.Resource,
+        render: Rendered,
         now: datetime,
         orgs: dict[tuple[str | None, str], Organization],
     ) -> None:
-        triples = resource_triples(item)
-        row.kind = model.kind_of(item)
-        row.title = model.preferred_text(item.title)
+        row.kind = render.kind
+        row.title = render.title
         row.issued, row.modified = item.issued, item.modified
-        row.record = json.dumps(item.to_dict(), ensure_ascii=False, sort_keys=True)
-        row.nt = "".join(sorted(_nt_row(t) for t in triples))
-        row.ttl = fragment(triples)
-        row.rdfxml = xml_fragment(triples)
-        row.jsonld = jsonld_fragment(triples)
+        row.record = render.record
+        row.nt, row.ttl, row.rdfxml, row.jsonld = (
+            render.nt,
+            render.ttl,
+            render.rdfxml,
+            render.jsonld,
+        )
         row.organization = (
             self._organization(session, item.publisher, now, orgs) if item.publisher else None
         )
-        geom = coverage_geometry(item.spatial) if isinstance(item, model.Dataset) else None
-        if geom is None:
+        if render.bounds is None:
             row.min_x = row.min_y = row.max_x = row.max_y = None
-            row.geom_wkb = None
         else:
-            row.min_x, row.min_y, row.max_x, row.max_y = geom.bounds
-            row.geom_wkb = shapely.to_wkb(geom)
-        fill_columns(row, item)
+            row.min_x, row.min_y, row.max_x, row.max_y = render.bounds
+        row.geom_wkb = render.geom_wkb
+        row.search_title, row.search_keywords, row.search_text = render.search
+        row.temporal_start, row.temporal_end = render.temporal
         row.deleted = False
         row.updated_at = now
 
@@ -332,9 +336,11 @@ class Store:
         return org
 
     def _free_name(self, session: Session, candidate: str, taken: set[str]) -> str:
+        """``taken`` already holds the stored names among the batch's candidates, so only
+        numbered variants need a look at the table."""
         name, n = candidate, 1
-        while name in taken or session.scalar(
-            select(ResourceRow.id).where(ResourceRow.name == name)
+        while name in taken or (
+            n > 1 and session.scalar(select(ResourceRow.id).where(ResourceRow.name == name))
         ):
             n += 1
             name = f"{candidate[:90]}-{n}"

@@ -150,12 +150,12 @@ def check_file(path: Path, *, online: bool = False) -> tuple[SourceConfig | None
     validator = jsonschema.Draft202012Validator(SCHEMA)
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         problems += _explain(file, lines, error, data)
-    if any(p.severity == "error" for p in problems):
-        return None, _unique(problems)
+    schema_ok = not problems
     problems += _semantic(file, lines, data, path, online)
-    if any(p.severity == "error" for p in problems):
-        return None, _unique(problems)
-    return _build(data, path), _unique(problems)
+    problems = sorted(_unique(problems), key=lambda p: (p.line or 0, p.field))
+    if not schema_ok or any(p.severity == "error" for p in problems):
+        return None, problems
+    return _build(data, path), problems
 
 
 def _unique(problems: list[ConfigProblem]) -> list[ConfigProblem]:
@@ -374,9 +374,9 @@ def _semantic(
     file: str, lines: _Lines, data: dict[str, Any], path: Path, online: bool
 ) -> list[ConfigProblem]:
     out: list[ConfigProblem] = []
-    kind = data["type"]
+    kind = data.get("type")
     schedule = data.get("schedule")
-    if schedule is not None and not croniter.is_valid(schedule):
+    if isinstance(schedule, str) and not croniter.is_valid(schedule):
         out.append(
             ConfigProblem(
                 file,
@@ -388,7 +388,8 @@ def _semantic(
                 "month weekday, e.g. '0 3 * * *' = daily at 3 am.",
             )
         )
-    defaults = data.get("defaults") or {}
+    defaults = data.get("defaults")
+    defaults = defaults if isinstance(defaults, dict) else {}
     licence = defaults.get("license")
     if licence is None:
         severe = kind in NEEDS_LICENCE
@@ -412,7 +413,7 @@ def _semantic(
                 "error" if severe else "warning",
             )
         )
-    elif _licence(licence) is None:
+    elif isinstance(licence, str) and _licence(licence) is None:
         codes = sorted(c.code for c in by_code(LICENCES).values())
         near = difflib.get_close_matches(licence, codes, n=1, cutoff=0.4)
         out.append(
@@ -430,7 +431,7 @@ def _semantic(
             )
         )
     for i, theme in enumerate(_as_list(defaults.get("themes"))):
-        if _theme(theme) is None:
+        if isinstance(theme, str) and _theme(theme) is None:
             codes = sorted(c.code for c in by_code(THEMES).values())
             near = difflib.get_close_matches(theme.upper(), codes, n=1, cutoff=0.4)
             out.append(
@@ -447,7 +448,7 @@ def _semantic(
                 )
             )
     level = defaults.get("political_geocoding_level")
-    if level is not None and _level(level) is None:
+    if isinstance(level, str) and _level(level) is None:
         out.append(
             ConfigProblem(
                 file,
@@ -458,8 +459,9 @@ def _semantic(
             )
         )
     out += _reachable(file, lines, data, path, online)
-    for key, variable in (data.get("credentials") or {}).items():
-        if variable not in os.environ:
+    credentials = data.get("credentials")
+    for key, variable in (credentials if isinstance(credentials, dict) else {}).items():
+        if isinstance(variable, str) and variable.isidentifier() and variable not in os.environ:
             out.append(
                 ConfigProblem(
                     file,
@@ -480,7 +482,7 @@ def _reachable(
     base = path.parent
     for key in ("folder", "glob"):
         value = data.get(key)
-        if value is None:
+        if not isinstance(value, str):
             continue
         target = Path(value).expanduser()
         target = target if target.is_absolute() else base / target
@@ -501,8 +503,9 @@ def _reachable(
                         "warning",
                     )
                 )
-    urls = [("url", data["url"])] if data.get("url") else []
-    urls += [(f"urls[{i}]", u) for i, u in enumerate(data.get("urls") or [])]
+    urls = [("url", data["url"])] if isinstance(data.get("url"), str) else []
+    listed = data.get("urls") if isinstance(data.get("urls"), list) else []
+    urls += [(f"urls[{i}]", u) for i, u in enumerate(listed) if isinstance(u, str)]
     for field, url in urls:
         parsed = urlparse(url)
         if parsed.scheme == "file":
@@ -535,7 +538,7 @@ def _unreachable(file: str, lines: _Lines, field: str, target: str) -> ConfigPro
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
-    return [value] if isinstance(value, str) else list(value)
+    return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
 
 
 def _licence(value: str) -> str | None:
