@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from slugify import slugify
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog.data_tables import StoredColumn
 from catalog.errors import CatalogError, NotFound
-from catalog.schema import DataCollection
+from catalog.schema import DataCollection, ResourceRow
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,12 @@ class Registry:
 
     def collections(self, *, served_only: bool = True) -> list[CollectionInfo]:
         stmt = select(DataCollection).order_by(DataCollection.id)
-        if served_only:
-            stmt = stmt.where(DataCollection.table_name.is_not(None))
+        if served_only:  # loaded, and not belonging to a withdrawn dataset
+            stmt = (
+                stmt.outerjoin(ResourceRow, ResourceRow.uri == DataCollection.dataset_uri)
+                .where(DataCollection.table_name.is_not(None))
+                .where(or_(ResourceRow.id.is_(None), ResourceRow.deleted.is_(False)))
+            )
         with Session(self.engine) as session:
             return [CollectionInfo.from_row(r) for r in session.scalars(stmt)]
 

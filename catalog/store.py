@@ -15,13 +15,13 @@ import shapely
 from alembic import command
 from alembic.config import Config
 from slugify import slugify
-from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog import model, sqlite_spatial
 from catalog.errors import NotFound, Problem, ValidationError, problem
 from catalog.record_render import Rendered, render_many
-from catalog.schema import CatalogInfo, Organization, ResourceRow
+from catalog.schema import CatalogInfo, DataCollection, Organization, ResourceRow
 from catalog.search_index import write_index
 from catalog.validation import check_resource
 
@@ -230,6 +230,7 @@ class Store:
                 taken.add(row.name)
                 planned.append((row, item, new))
             rendered = render_many([item for _, item, _ in planned])
+            restored = [row.uri for row, _, new in planned if not new and row.deleted]
             added: set[int] = set()
             for (row, item, new), render in zip(planned, rendered, strict=True):
                 self._fill(session, row, item, render, now, orgs)
@@ -245,6 +246,8 @@ class Store:
                 result.incomplete.extend(kept.get(id(item), []))
                 written.append((row, item))
             session.flush()
+            if restored:
+                _touch_collections(session, restored, now)
             write_index(session, written)
             if catalog is not None:
                 self._set_catalog(session, catalog, now)
@@ -372,6 +375,7 @@ class Store:
                     row.deleted = True
                     row.updated_at = now
                     names.append(row.name)
+        _touch_collections(session, list(uris), now)
         return names
 
     def delete(self, name: str) -> None:
@@ -382,6 +386,7 @@ class Store:
                 raise _not_found(name)
             row.deleted = True
             row.updated_at = datetime.now(UTC)
+            _touch_collections(session, [row.uri], row.updated_at)
 
     # --- reads --------------------------------------------------------------------------
 
@@ -588,6 +593,17 @@ class Store:
                     )
                 ).all()
             return "\n".join(" ".join(str(c) for c in r) for r in rows)
+
+
+def _touch_collections(session: Session, uris: list[str], now: datetime) -> None:
+    """A dataset withdrawn or restored changes what OGC API serves: mark its collections so
+    the served configuration is rebuilt."""
+    for start in range(0, len(uris), 500):
+        session.execute(
+            update(DataCollection)
+            .where(DataCollection.dataset_uri.in_(uris[start : start + 500]))
+            .values(updated_at=now)
+        )
 
 
 def _not_found(key: str) -> NotFound:

@@ -564,8 +564,26 @@ def _level(value: str) -> str | None:
     return GEOCODING_LEVEL + value if value in GEOCODING_LEVELS else None
 
 
+# ISO 639-1 codes people write, as the EU language authority's three-letter codes
+_LANGUAGE_CODES = {
+    "de": "DEU",
+    "en": "ENG",
+    "fr": "FRA",
+    "pl": "POL",
+    "cs": "CES",
+    "es": "SPA",
+    "it": "ITA",
+    "nl": "NLD",
+    "da": "DAN",
+    "sorbisch": "WEN",
+    "hsb": "HSB",
+}
+
+
 def _language(value: str) -> str:
-    return value if "://" in value else LANGUAGE + value.upper()
+    if "://" in value:
+        return value
+    return LANGUAGE + _LANGUAGE_CODES.get(value.lower(), value.upper())
 
 
 def _build(data: dict[str, Any], path: Path) -> SourceConfig:

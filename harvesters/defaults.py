@@ -28,7 +28,7 @@ def apply_defaults(record: model.Resource, config: SourceConfig) -> None:
                 fn={"de": c["name"]} if c.get("name") else {},
                 email=_mailto(c.get("email")),
                 url=c.get("url"),
-                telephone=f"tel:{c['telephone']}" if c.get("telephone") else None,
+                telephone=_tel(c.get("telephone")),
             )
         ]
     if not record.themes and d.themes:
@@ -47,14 +47,23 @@ def apply_defaults(record: model.Resource, config: SourceConfig) -> None:
     if isinstance(record, model.Dataset):
         if record.political_geocoding_level is None and d.political_geocoding_level:
             record.political_geocoding_level = d.political_geocoding_level
-        if not record.political_geocoding and d.political_geocoding:
-            record.political_geocoding = list(d.political_geocoding)
+        if d.political_geocoding:  # DCAT-AP.de 3.0: the regional key goes to dct:spatial
+            have = {loc.uri for loc in record.spatial}
+            record.spatial += [
+                model.Location(uri=iri) for iri in d.political_geocoding if iri not in have
+            ]
         if d.license:
             for dist in record.distributions:
                 if dist.license is None:
                     dist.license = d.license
     if record.license is None and d.license and not isinstance(record, model.Dataset):
         record.license = d.license
+
+
+def _tel(number: str | int | None) -> str | None:
+    if number is None or str(number).strip() == "":
+        return None
+    return "tel:" + "".join(str(number).split())
 
 
 def _mailto(email: str | None) -> str | None:

@@ -448,10 +448,10 @@ def _load(
     loads = [name for name in names.values()]
     loader = CatalogueLoader(store, files_dir, f"{base_url}/ogc")
     outcomes = loader.run(loads) if loads else []
-    failed = {o.name for o in outcomes if o.problems}
+    failed = {o.dataset for o in outcomes if o.problems}
     for sid, (item, digest) in pending.items():
         name = names.get(item.record.uri or "")
-        problems = [p for o in outcomes if o.name == name for p in o.problems]
+        problems = [p for o in outcomes if o.dataset == name for p in o.problems]
         if name in failed:
             errors.append(
                 RecordError(
@@ -475,6 +475,7 @@ def _names(store: Store, uris: list[str]) -> dict[str, str]:
 
 
 def _copy_atomically(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=".incoming-")
     os.close(fd)
     try:

@@ -18,19 +18,50 @@ from croniter import croniter
 
 from catalog.harvest_state import HarvestBusy
 from catalog.store import Store
+from harvesters.base import SourceConfig
 from harvesters.config import load_sources
 from harvesters.run import JobResult, run_source
 
 log = logging.getLogger(__name__)
 
 
+def next_run(config: SourceConfig, after: datetime) -> datetime:
+    return croniter(config.schedule, after).get_next(datetime)  # type: ignore[no-any-return]
+
+
 def next_runs(folder: Path, after: datetime) -> dict[str, datetime]:
     configs, _ = load_sources(folder)
-    return {
-        c.name: croniter(c.schedule, after).get_next(datetime)
-        for c in configs
-        if c.schedule and c.enabled
-    }
+    return {c.name: next_run(c, after) for c in configs if c.schedule and c.enabled}
+
+
+def run_due(
+    store: Store,
+    configs: list[SourceConfig],
+    due: dict[str, datetime],
+    now: datetime,
+    files_dir: Path,
+    base_url: str,
+) -> list[JobResult]:
+    """Run every enabled source whose time has come and set its next time; a source not seen
+    before gets its first time after ``now``."""
+    results: list[JobResult] = []
+    for config in configs:
+        if not config.schedule or not config.enabled:
+            due.pop(config.name, None)
+            continue
+        when = due.setdefault(config.name, next_run(config, now))
+        if when > now:
+            continue
+        due[config.name] = next_run(config, now)
+        try:
+            results.append(
+                run_source(
+                    store, config, files_dir=files_dir, base_url=base_url, trigger="schedule"
+                )
+            )
+        except HarvestBusy:
+            log.info("%s is running elsewhere; next at %s", config.name, due[config.name])
+    return results
 
 
 def run_schedule(
@@ -43,32 +74,19 @@ def run_schedule(
     report: Callable[[JobResult], None] = lambda r: None,
     poll: float = 30.0,
 ) -> None:
-    """Run each enabled source whenever its cron expression comes due; re-read the folder
-    on every round, so new or edited files count without a restart."""
+    """Loop until ``stop`` (or SIGTERM); the folder is read again every round, so new or
+    edited source files count without a restart."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    due = next_runs(folder, datetime.now(UTC))
+    due: dict[str, datetime] = {}
     while not stop.is_set():
-        now = datetime.now(UTC)
         configs, problems = load_sources(folder)
         for problem in problems:
             log.warning("%s", problem)
-        for config in configs:
-            if not config.schedule or not config.enabled:
-                continue
-            when = due.setdefault(config.name, croniter(config.schedule, now).get_next(datetime))
-            if when > now or stop.is_set():
-                continue
-            due[config.name] = croniter(config.schedule, now).get_next(datetime)
-            try:
-                result = run_source(
-                    store, config, files_dir=files_dir, base_url=base_url, trigger="schedule"
-                )
-            except HarvestBusy:
-                log.info("%s is running elsewhere; next at %s", config.name, due[config.name])
-                continue
+        now = datetime.now(UTC)
+        for result in run_due(store, configs, due, now, files_dir, base_url):
             report(result)
-        upcoming = [t for t in due.values()] or [now]
+        upcoming = list(due.values()) or [now]
         wait = max(0.5, min(poll, (min(upcoming) - datetime.now(UTC)).total_seconds()))
         stop.wait(wait)
