@@ -217,6 +217,10 @@ def _is_ogc(dist: model.Distribution) -> bool:
     return OGC_FEATURES in dist.conforms_to
 
 
+def _ours(dist: model.Distribution, ogc_url: str) -> bool:
+    return any(url.startswith(ogc_url + "/") for url in dist.access_urls)
+
+
 # --- describing the served collections in the catalogue -------------------------------------
 
 
@@ -253,9 +257,11 @@ def _describe(
     record: model.Dataset, infos: list[CollectionInfo], ogc_url: str, service_uri: str
 ) -> None:
     sources = {d.uri: d for d in record.distributions if d.uri}
-    keep = [d for d in record.distributions if not _is_ogc(d)]
+    # our own OGC API distributions are rebuilt; another server's (a harvested one) stay
+    keep = [d for d in record.distributions if not (_is_ogc(d) and _ours(d, ogc_url))]
+    licensed = next((d for d in record.distributions if d.license), None)
     for info in infos:
-        source = sources.get(info.distribution_uri or "")
+        source = sources.get(info.distribution_uri or "") or licensed
         link = f"{ogc_url}/collections/{info.id}"
         keep.append(
             model.Distribution(

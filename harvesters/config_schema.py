@@ -42,7 +42,7 @@ FILTERS: dict[str, dict[str, Any]] = {
     },
     "dcat": {},
     "ogcapi-features": {"collections": _STRINGS, "exclude": _STRINGS},
-    "wfs": {"typenames": _STRINGS},
+    "wfs": {"typenames": _STRINGS, "exclude": _STRINGS},
     "csw": {
         "constraint": {"type": "string"},
         "max_records": {"type": "integer", "minimum": 1},

@@ -5,7 +5,7 @@
 set -u
 as_root() { [ "$(id -u)" = 0 ]; }
 missing=()
-for pkg in postgresql-15 postgresql-15-postgis-3 gdal-bin; do
+for pkg in postgresql-15 postgresql-15-postgis-3 gdal-bin cgi-mapserver; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
