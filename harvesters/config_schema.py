@@ -37,8 +37,10 @@ FILTERS: dict[str, dict[str, Any]] = {
     "ckan": {
         "organization": _STRING_OR_LIST,
         "fq": {"type": "string"},
+        "q": {"type": "string"},
         "tags": _STRING_OR_LIST,
         "groups": _STRING_OR_LIST,
+        "dataset_type": _STRING_OR_LIST,
     },
     "dcat": {},
     "ogcapi-features": {"collections": _STRINGS, "exclude": _STRINGS},

@@ -1,0 +1,126 @@
+"""Harvest benchmark: a DCAT-AP.de catalogue of N datasets served over HTTP in pages of 100.
+
+For each backend: the first run (everything new), the unchanged re-run, and a re-run after 1 %
+of the datasets changed, in datasets per second; next to them, in the same run, the time rdflib
+alone needs to download and parse the same pages (the peer: what any RDF harvester must pay).
+
+    python bench/harvest.py --datasets 10000 --backends sqlite,postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from rdflib import Graph
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.paged_catalog import PagedCatalog, generated_pages  # noqa: E402
+from catalog.store import Store  # noqa: E402
+from harvesters.base import SourceConfig  # noqa: E402
+from harvesters.run import run_source  # noqa: E402
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1/odapp_bench_harvest"
+
+
+def rdflib_alone(catalog: PagedCatalog) -> float:
+    """Download every page and parse it with rdflib, nothing else."""
+    started = time.perf_counter()
+    with requests.Session() as session:
+        for n in range(1, len(catalog.pages) + 1):
+            body = session.get(catalog.page_url(n), timeout=60).content
+            Graph().parse(data=body, format="turtle")
+    return time.perf_counter() - started
+
+
+def fresh_store(backend: str, folder: Path) -> Store:
+    if backend == "sqlite":
+        store = Store(f"sqlite:///{folder}/bench.sqlite")
+    else:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
+            c.execute("DROP DATABASE IF EXISTS odapp_bench_harvest")
+            c.execute("CREATE DATABASE odapp_bench_harvest")
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as c:
+            c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        store = Store(POSTGRES_URL)
+    store.upgrade()
+    return store
+
+
+def touch_one_percent(catalog: PagedCatalog, pages: list[str]) -> int:
+    """Change the title of one dataset on every page (1 % of the catalogue)."""
+    for i, page in enumerate(pages):
+        at = page.index('dcterms:title "', page.index("a dcat:Dataset"))
+        catalog.pages[i] = page[:at] + page[at:].replace('title "', 'title "Geändert: ', 1)
+    return len(pages)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--datasets", type=int, default=10_000)
+    parser.add_argument("--per-page", type=int, default=100)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--json", type=Path, default=Path("bench/out/harvest.json"))
+    args = parser.parse_args(argv)
+
+    pages = generated_pages(args.datasets, args.per_page)
+    figures: dict[str, object] = {"datasets": args.datasets, "per_page": args.per_page}
+    with PagedCatalog(pages) as catalog:
+        peer = rdflib_alone(catalog)
+        figures["rdflib_download_and_parse_s"] = round(peer, 2)
+        print(
+            f"rdflib alone (download + parse {len(pages)} pages): {peer:.1f} s, "
+            f"{args.datasets / peer:.0f} datasets/s"
+        )
+        for backend in args.backends.split(","):
+            with tempfile.TemporaryDirectory() as tmp:
+                store = fresh_store(backend, Path(tmp))
+                catalog.pages = list(pages)
+                config = SourceConfig(
+                    name="bench",
+                    type="dcat",
+                    organization={"name": "Beispielstadt"},
+                    url=catalog.url,
+                    timeout=120,
+                )
+                first = run_source(store, config, files_dir=Path(tmp) / "files")
+                assert first.status == "succeeded" and first.counts["new"] == args.datasets, (
+                    first.summary()
+                )
+                again = run_source(store, config, files_dir=Path(tmp) / "files")
+                assert again.counts["unchanged"] == args.datasets, again.summary()
+                changed = touch_one_percent(catalog, pages)
+                third = run_source(store, config, files_dir=Path(tmp) / "files")
+                assert third.counts["changed"] == changed, third.summary()
+                assert store.count() == args.datasets
+                store.engine.dispose()
+            row = {
+                "first_run_s": round(first.seconds, 2),
+                "first_run_datasets_per_s": round(args.datasets / first.seconds),
+                "unchanged_rerun_s": round(again.seconds, 3),
+                "rerun_speedup": round(first.seconds / again.seconds, 1),
+                "one_percent_changed_s": round(third.seconds, 2),
+                "first_run_vs_rdflib_parse": round(first.seconds / peer, 2),
+            }
+            figures[backend] = row
+            print(
+                f"{backend:<10} first run {first.seconds:6.1f} s ({row['first_run_datasets_per_s']}"
+                f" datasets/s, {row['first_run_vs_rdflib_parse']}x rdflib's parse) | unchanged "
+                f"re-run {again.seconds:5.2f} s ({row['rerun_speedup']}x faster) | 1 % changed "
+                f"{third.seconds:5.1f} s"
+            )
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
