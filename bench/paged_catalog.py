@@ -35,6 +35,12 @@ def generated_pages(total: int, per_page: int, seed: int = 1) -> list[str]:
     ]
 
 
+def touch_page(page: str) -> str:
+    """The page with the title of its first dataset changed."""
+    at = page.index('dcterms:title "', page.index("a dcat:Dataset"))
+    return page[:at] + page[at:].replace('title "', 'title "Geändert: ', 1)
+
+
 class PagedCatalog:
     def __init__(self, pages: list[str], path: str = "/catalog.ttl") -> None:
         self.pages = list(pages)
@@ -118,6 +124,14 @@ class PagedCatalog:
                     return
                 self._send(200, body, "text/turtle; charset=utf-8", etag)
 
+            def do_POST(self) -> None:  # noqa: N802
+                """``POST /_touch``: change one dataset title per page (benchmarks' 1 %)."""
+                if urlparse(self.path).path != "/_touch":
+                    self._send(404, b"not found", "text/plain")
+                    return
+                catalog.pages = [touch_page(p) for p in catalog.pages]
+                self._send(200, b"touched", "text/plain")
+
             def _send(self, status: int, body: bytes, ctype: str, etag: str | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -139,3 +153,22 @@ class PagedCatalog:
                 self.close_connection = True
 
         return Handler
+
+
+def main() -> None:
+    """Serve a generated catalogue until killed; prints the catalogue's URL on one line."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--datasets", type=int, default=10_000)
+    parser.add_argument("--per-page", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with PagedCatalog(generated_pages(args.datasets, args.per_page, args.seed)) as catalog:
+        print(catalog.url, flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+
+
+if __name__ == "__main__":
+    main()

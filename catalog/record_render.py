@@ -1,16 +1,11 @@
 """What the store writes for a record besides its keys: the record as JSON, its RDF in four
 syntaxes, its coverage geometry and its search texts. All of it depends on the record alone, so
-big batches (imports, harvests) render it in worker processes, one per core."""
+big batches (imports, harvests) render it in worker processes (:mod:`catalog.workers`)."""
 
 from __future__ import annotations
 
-import atexit
 import json
-import multiprocessing
-import os
-import threading
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import shapely
@@ -22,6 +17,7 @@ from catalog.rdf_mapping import resource_triples
 from catalog.search_index import search_texts, temporal_span
 from catalog.spatial import coverage_geometry
 from catalog.turtle import fragment
+from catalog.workers import pool
 
 # below this many records the workers' start (about a second) costs more than it saves
 PARALLEL_FROM = 300
@@ -65,34 +61,13 @@ def _render_chunk(items: list[model.Resource]) -> list[Rendered]:
     return [render(item) for item in items]
 
 
-_pool: ProcessPoolExecutor | None = None
-
-
-def _workers() -> int:
-    configured = os.environ.get("ODAPP_RENDER_WORKERS")
-    if configured is not None:
-        return max(0, int(configured))
-    return os.cpu_count() or 1
-
-
-def _executor() -> ProcessPoolExecutor:
-    global _pool
-    if _pool is None:
-        # fork (spawn would re-run the caller's main script); only ever from a process with
-        # one thread, so no lock of another thread can be inherited held
-        _pool = ProcessPoolExecutor(_workers(), mp_context=multiprocessing.get_context("fork"))
-        atexit.register(_pool.shutdown, cancel_futures=True)
-    return _pool
-
-
-def render_many(items: Sequence[model.Resource]) -> list[Rendered]:
-    """Every item rendered, in order; in worker processes when the batch is big enough and
-    the process is single-threaded (CLI imports and harvests, not the web server)."""
-    parallel = _pool is not None or threading.active_count() == 1
-    if len(items) < PARALLEL_FROM or _workers() < 2 or not parallel:
-        return [render(item) for item in items]
+def render_many(items: Sequence[model.Resource]) -> Iterator[Rendered]:
+    """Every item rendered, in order, as they are ready: in worker processes when the batch is
+    big enough, so the caller can write the first ones while the rest are rendered."""
+    executor = pool() if len(items) >= PARALLEL_FROM else None
+    if executor is None:
+        yield from (render(item) for item in items)
+        return
     chunks = [list(items[i : i + CHUNK]) for i in range(0, len(items), CHUNK)]
-    out: list[Rendered] = []
-    for part in _executor().map(_render_chunk, chunks):
-        out.extend(part)
-    return out
+    for part in executor.map(_render_chunk, chunks):
+        yield from part

@@ -180,6 +180,7 @@ class Store:
         *,
         strict: bool = True,
         skip_invalid: bool = False,
+        known_problems: dict[int, list[Problem]] | None = None,
         also: Callable[[Session, SaveResult], None] | None = None,
     ) -> SaveResult:
         """Validate every record, then store them all in one transaction, or none of them.
@@ -189,6 +190,8 @@ class Store:
         (bad IRIs, unreadable geometry) are refused in every mode. ``skip_invalid`` (harvests)
         stores the others and lists the refused ones by index instead of raising. ``also`` runs
         in the same transaction after the records are written (harvest bookkeeping).
+        ``known_problems`` (by ``id(item)``) holds what the caller's own check of a record
+        just found, so it is not checked twice.
         """
         problems, kept, refused = [], {}, {}
         for i, item in enumerate(items):
@@ -196,7 +199,8 @@ class Store:
             where = (
                 item.uri or f"record {i + 1} ({model.preferred_text(item.title) or 'ohne Titel'})"
             )
-            found = check_resource(item, where)
+            known = (known_problems or {}).get(id(item))
+            found = list(known) if known is not None else check_resource(item, where)
             if not strict:
                 kept[id(item)] = [p for p in found if p.rule.startswith("mandatory:")]
                 found = [p for p in found if not p.rule.startswith("mandatory:")]
@@ -232,7 +236,9 @@ class Store:
             rendered = render_many([item for _, item, _ in planned])
             restored = [row.uri for row, _, new in planned if not new and row.deleted]
             added: set[int] = set()
-            for (row, item, new), render in zip(planned, rendered, strict=True):
+            for n, ((row, item, new), render) in enumerate(zip(planned, rendered, strict=True)):
+                if n and n % 500 == 0:
+                    session.flush()  # the database writes while the workers still render
                 self._fill(session, row, item, render, now, orgs)
                 if new and id(row) not in added:
                     session.add(row)  # after filling: an organisation lookup may flush

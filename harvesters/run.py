@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from catalog import model
 from catalog.data_loading import CatalogueLoader
+from catalog.errors import Problem
 from catalog.harvest_state import HarvestLedger, RecordState
 from catalog.schema import ResourceRow
 from catalog.store import SaveResult, Store
@@ -76,6 +77,8 @@ class JobResult:
 @dataclass
 class _Fetched:
     changed: dict[str, tuple[Harvested, str]] = field(default_factory=dict)  # id -> (item, hash)
+    texts: dict[str, str] = field(default_factory=dict)  # id -> the record's canonical JSON
+    incomplete: dict[int, list[Problem]] = field(default_factory=dict)  # id(record) -> rules
     seen: set[str] = field(default_factory=set)
 
 
@@ -180,9 +183,8 @@ def _take(
     force: bool,
 ) -> None:
     apply_defaults(item.record, config)
-    problems = [
-        p for p in check_resource(item.record, item.origin) if not p.rule.startswith("mandatory:")
-    ]
+    found = check_resource(item.record, item.origin)
+    problems = [p for p in found if not p.rule.startswith("mandatory:")]
     if problems:
         errors.append(
             RecordError(
@@ -194,19 +196,23 @@ def _take(
         )
         counts["failed"] += 1
         return
-    digest = content_hash(item)
+    record_text = json.dumps(item.record.to_dict(), sort_keys=True, ensure_ascii=False)
+    digest = content_hash(item, record_text)
     prev = previous.get(item.source_id)
     if not force and prev is not None and prev.active and prev.content_hash == digest:
         counts["unchanged"] += 1
         return
     out.changed[item.source_id] = (item, digest)
+    out.texts[item.source_id] = record_text
+    out.incomplete[id(item.record)] = found  # only mandatory ones are left here
     counts["changed" if prev is not None else "new"] += 1
 
 
-def content_hash(item: Harvested) -> str:
-    digest = hashlib.sha256(
-        json.dumps(item.record.to_dict(), sort_keys=True, ensure_ascii=False).encode()
-    )
+def content_hash(item: Harvested, record_text: str | None = None) -> str:
+    """The hash of the mapped record (its canonical JSON) and of every attached file."""
+    if record_text is None:
+        record_text = json.dumps(item.record.to_dict(), sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(record_text.encode())
     for attachment in item.attachments:
         digest.update(attachment.name.encode())
         with attachment.path.open("rb") as fh:
@@ -275,7 +281,7 @@ def _write(
             item.source_modified or record.modified,
             config.priority,
             item.origin,
-            _record_json(record),
+            _record_json(record, fetched.texts.get(sid)),
             True,
             now,
         )
@@ -384,7 +390,9 @@ def _commit(
         if counts["failed"] == 0:  # memory only from clean runs: the next one re-reads the rest
             ledger.set_memory_in(session, config.name, context.kept)
 
-    store.save(to_save, strict=False, skip_invalid=True, also=bookkeeping)
+    # this run's records were checked when fetched (_take); only provenance was added since
+    known = fetched.incomplete if fetched is not None else {}
+    store.save(to_save, strict=False, skip_invalid=True, known_problems=known, also=bookkeeping)
 
 
 def _group_uri(members: list[RecordState], source: str) -> str:
@@ -410,9 +418,10 @@ def _is_iri(value: str) -> bool:
     return "://" in value and " " not in value
 
 
-def _record_json(record: model.Resource) -> str:
-    data = {"kind": model.kind_of(record), "record": record.to_dict()}
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+def _record_json(record: model.Resource, text: str | None = None) -> str:
+    if text is None:
+        text = json.dumps(record.to_dict(), sort_keys=True, ensure_ascii=False)
+    return '{"kind": ' + json.dumps(model.kind_of(record)) + ', "record": ' + text + "}"
 
 
 def _record_from_json(text: str) -> model.Resource:

@@ -87,6 +87,7 @@ def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return rdf_io.parse(doc)
 
     monkeypatch.setattr(dcat, "parse", counting)
+    monkeypatch.setattr(dcat, "pool", lambda: None)  # parsed here, where it can be counted
     return calls
 
 

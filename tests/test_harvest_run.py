@@ -5,6 +5,7 @@ between sources sharing a dct:identifier, provenance, one run at a time, a kille
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -315,3 +316,49 @@ def test_the_schedule_runs_what_is_due_and_stops_on_sigterm(
     time.sleep(3)
     process.send_signal(signal.SIGTERM)
     assert process.wait(10) == 0
+
+
+def test_pages_read_ahead_and_parsed_in_workers_give_the_same_records(
+    tmp_path: Path, pages: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI parses pages in worker processes, guessing the next page from the raw text;
+    what it stores must be exactly what reading page after page stores."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from harvesters.sources import dcat
+
+    begun: list[str] = []
+    real_begin = dcat._begin
+
+    def counting_begin(context, url, trust_memory, executor):  # type: ignore[no-untyped-def]
+        begun.append(url)
+        return real_begin(context, url, trust_memory, executor)
+
+    monkeypatch.setattr(dcat, "_begin", counting_begin)
+    stores = {}
+    with PagedCatalog(pages) as source:
+        for mode in ("serial", "workers"):
+            store = Store(f"sqlite:///{tmp_path}/{mode}.sqlite")
+            store.upgrade()
+            if mode == "workers":
+                executor = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+                monkeypatch.setattr(dcat, "pool", lambda pool=executor: pool)
+            else:
+                monkeypatch.setattr(dcat, "pool", lambda: None)
+            begun.clear()
+            result = run_source(store, config(source.url), files_dir=tmp_path)
+            assert result.status == "succeeded" and result.counts["new"] == PER_PAGE * PAGES
+            assert len(begun) == PAGES  # every guess was right: no page read twice
+            stores[mode] = {uri: nt for uri, (nt, _, _) in snapshot(store).items()}
+        executor.shutdown()
+        # a fault on page 3 read ahead is raised in order, and nothing is written
+        source.fault = Fault(page=3, kind="500")
+        failed = run_source(
+            Store(f"sqlite:///{tmp_path}/serial.sqlite"), config(source.url), files_dir=tmp_path
+        )
+        assert failed.status == "failed" and "page=3" in failed.error["where"]
+    strip = re.compile(r'"[0-9T:+-]{19,25}"\^\^<http://www.w3.org/2001/XMLSchema#dateTime>')
+    assert {u: strip.sub("", nt) for u, nt in stores["serial"].items()} == {
+        u: strip.sub("", nt) for u, nt in stores["workers"].items()
+    }

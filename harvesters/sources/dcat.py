@@ -22,7 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from catalog.dcatde_upgrade import upgrade_graph
 from catalog.errors import InputError
 from catalog.rdf_io import DEFAULT_MAX_BYTES, FORMATS, MEDIA_TYPES, Document, format_for, parse
 from catalog.rdf_mapping import read_graph
+from catalog.workers import pool, worker_count
 from harvesters.base import Context, Harvested, Item, SourceError, Unchanged
 
 # Bump when the mapping from RDF to records changes: remembered pages are then parsed again.
@@ -53,6 +56,8 @@ ACCEPT = (
 # media types that say nothing about the RDF syntax: decide by extension or content instead
 _GENERIC_MEDIA = {"text/plain", "application/octet-stream", "binary/octet-stream", ""}
 DEFAULT_MAX_PAGES = 10_000
+# pages read and parsed ahead of the one being handed out (one per worker)
+READ_AHEAD = max(1, worker_count())
 
 
 @dataclass
@@ -87,13 +92,58 @@ def fetch(context: Context) -> Iterator[Item]:
     context.remember("dcat:mapping", fingerprint)
 
 
+@dataclass
+class _Step:
+    """One page on its way: read (or its reading error), and its parse running or done."""
+
+    url: str
+    memory: dict[str, Any] | None = None
+    page: Page | None = None
+    digest: str | None = None
+    error: SourceError | None = None
+    fmt: str = ""
+    future: Future[_Parsed] | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return (
+            self.memory is not None
+            and self.page is not None
+            and (self.page.data is None or self.digest == self.memory["sha256"])
+        )
+
+    def next_guess(self) -> str | None:
+        """The next page as far as it can be known before parsing."""
+        if self.unchanged:
+            return self.memory.get("next") if self.memory else None
+        if self.page is None or self.page.data is None:
+            return None
+        return _guess_next(self.page.data, self.page.base)
+
+
+@dataclass
+class _Parsed:
+    """What a worker sends back for a page (errors as data: they are raised in order)."""
+
+    resources: list[model.Resource]
+    upgraded: dict[str, int]
+    next_url: str | None
+    error: tuple[str, str, str] | None = None
+
+
 def _harvest(
     context: Context, start: str, trust_memory: bool, seen_ids: set[str]
 ) -> Iterator[Item]:
+    """Follow the pages from ``start``. With worker processes, the pages after the current one
+    are read and parsed ahead, guessing their addresses from the raw text; a guess is used only
+    if the parsed page names the same next page, so the result is what reading one page after
+    the other gives."""
     max_pages = int_option(context, "max_pages", DEFAULT_MAX_PAGES)
     local_start = start.startswith("file:")
+    executor = pool()
     visited: set[str] = set()
     hashes: dict[str, str] = {}
+    ahead: deque[_Step] = deque()
     url: str | None = start
     while url:
         if url in visited:
@@ -111,13 +161,20 @@ def _harvest(
             )
         visited.add(url)
         context.heartbeat()
+        if ahead and ahead[0].url == url:
+            step = ahead.popleft()
+        else:  # no guess, or a wrong one: what was read ahead is dropped
+            ahead.clear()
+            step = _begin(context, url, trust_memory, executor)
+        if executor is not None:
+            _read_ahead(context, step, ahead, visited, trust_memory, executor)
+        if step.error is not None:
+            raise step.error
+        assert step.page is not None
         key = f"dcat:page:{url}"
-        memory = context.recall(key) if trust_memory else None
-        if not _usable(context, memory):
-            memory = None
-        page = _read(context, url, memory)
-        digest = hashlib.sha256(page.data).hexdigest() if page.data is not None else None
-        if memory is not None and (page.data is None or digest == memory["sha256"]):
+        if step.unchanged:
+            memory = step.memory
+            assert memory is not None
             for source_id in memory["ids"]:
                 if source_id not in seen_ids:
                     seen_ids.add(source_id)
@@ -126,31 +183,31 @@ def _harvest(
                 key,
                 memory
                 | {
-                    "etag": page.etag or memory.get("etag"),
-                    "last_modified": page.last_modified or memory.get("last_modified"),
+                    "etag": step.page.etag or memory.get("etag"),
+                    "last_modified": step.page.last_modified or memory.get("last_modified"),
                 },
             )
             url = _checked_next(memory.get("next"), url, local_start)
             continue
-        if page.data is None:  # 304 without anything remembered: the server ignored our headers
+        if step.page.data is None:  # 304 without anything remembered
             raise SourceError(
                 url,
                 "Der Server antwortete 304 (nicht geändert), ohne dass eine frühere Fassung "
                 "bekannt ist",
                 "the server answered 304 Not Modified although no earlier copy is known",
             )
-        assert digest is not None
-        if digest in hashes:
+        assert step.digest is not None
+        if step.digest in hashes:
             raise SourceError(
                 url,
-                f"Endlosschleife beim Blättern: {url} hat denselben Inhalt wie {hashes[digest]}",
-                f"paging loop: {url} has the same content as {hashes[digest]}",
+                f"Endlosschleife beim Blättern: {url} hat denselben Inhalt wie "
+                f"{hashes[step.digest]}",
+                f"paging loop: {url} has the same content as {hashes[step.digest]}",
             )
-        hashes[digest] = url
-        graph, fmt = _parse(context, page)
-        upgraded = upgrade_graph(graph)
-        parsed = read_graph(graph)
-        next_url = _next_link(graph, url, page.base)
+        hashes[step.digest] = url
+        parsed = step.future.result() if step.future is not None else _parse_step(step)
+        if parsed.error is not None:
+            raise SourceError(*parsed.error)
         ids: list[str] = []
         for resource in parsed.resources:
             source_id = source_id_of(resource)
@@ -158,9 +215,9 @@ def _harvest(
             if source_id in seen_ids:
                 continue  # listed on an earlier page as well: the first one counts
             seen_ids.add(source_id)
-            report: dict[str, Any] = {"format": fmt}
-            if upgraded:
-                report["dcatde_upgrade"] = dict(upgraded)
+            report: dict[str, Any] = {"format": step.fmt}
+            if parsed.upgraded:
+                report["dcatde_upgrade"] = dict(parsed.upgraded)
             yield Harvested(
                 source_id=source_id,
                 record=resource,
@@ -171,14 +228,114 @@ def _harvest(
         context.remember(
             key,
             {
-                "sha256": digest,
-                "next": next_url,
+                "sha256": step.digest,
+                "next": parsed.next_url,
                 "ids": ids,
-                "etag": page.etag,
-                "last_modified": page.last_modified,
+                "etag": step.page.etag,
+                "last_modified": step.page.last_modified,
             },
         )
-        url = _checked_next(next_url, url, local_start)
+        url = _checked_next(parsed.next_url, url, local_start)
+
+
+def _begin(
+    context: Context, url: str, trust_memory: bool, executor: ProcessPoolExecutor | None
+) -> _Step:
+    """Read ``url`` and, where a worker is free, start parsing it."""
+    step = _Step(url)
+    memory = context.recall(f"dcat:page:{url}") if trust_memory else None
+    step.memory = memory if _usable(context, memory) else None
+    try:
+        step.page = _read(context, url, step.memory)
+        if step.page.data is not None:
+            step.digest = hashlib.sha256(step.page.data).hexdigest()
+            if not step.unchanged:
+                step.fmt = _format(context, step.page)
+                if executor is not None:
+                    step.future = executor.submit(_parse_page, *_parse_args(step))
+    except SourceError as exc:
+        step.error = exc
+    return step
+
+
+def _read_ahead(
+    context: Context,
+    step: _Step,
+    ahead: deque[_Step],
+    visited: set[str],
+    trust_memory: bool,
+    executor: ProcessPoolExecutor,
+) -> None:
+    """Keep as many pages in flight as there are workers."""
+    last = ahead[-1] if ahead else step
+    while len(ahead) < READ_AHEAD and last.error is None:
+        guess = last.next_guess()
+        if not guess or guess in visited or guess == step.url or any(a.url == guess for a in ahead):
+            return
+        if urlsplit(guess).scheme.lower() not in ("http", "https"):
+            return
+        last = _begin(context, guess, trust_memory, executor)
+        ahead.append(last)
+
+
+def _parse_args(step: _Step) -> tuple[bytes, str, str, str, str]:
+    assert step.page is not None and step.page.data is not None
+    page = step.page
+    source = unquote(urlsplit(page.base).path) if page.base.startswith("file:") else page.base
+    return page.data, source, step.fmt, step.url, page.base
+
+
+def _parse_step(step: _Step) -> _Parsed:
+    return _parse_page(*_parse_args(step))
+
+
+def _parse_page(data: bytes, source: str, fmt: str, url: str, base: str) -> _Parsed:
+    """Parse, lift 2.0 to 3.0, read the records and the next link: the CPU-bound part of a
+    page, run in a worker process where there is one."""
+    try:
+        try:
+            graph = parse(Document(data, source, fmt))
+        except InputError as exc:
+            first = exc.problems[0]
+            match = re.search(r", line (\d+)$", first.where)
+            line_de = f", Zeile {match.group(1)}" if match else ""
+            line_en = f", line {match.group(1)}" if match else ""
+            return _Parsed(
+                [],
+                {},
+                None,
+                (
+                    first.where,
+                    f"RDF-Seite {url} nicht lesbar{line_de}: {first.de}",
+                    f"cannot read RDF page {url}{line_en}: {first.en}",
+                ),
+            )
+        upgraded = dict(upgrade_graph(graph))
+        resources = read_graph(graph).resources
+        return _Parsed(resources, upgraded, _next_link(graph, url, base))
+    except SourceError as exc:
+        return _Parsed([], {}, None, (exc.where, exc.message_de, exc.message_en))
+
+
+_NEXT_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"(?:hydra:next|hydra:nextPage|<http://www\.w3\.org/ns/hydra/core#next(?:Page)?>)"
+        r"\s+[<\"]([^>\"\s]+)[>\"]",  # Turtle, N-Triples
+        r"<hydra:next(?:Page)?\s+rdf:resource=\"([^\"]+)\"",  # RDF/XML
+        r"<hydra:nextPage>([^<\s]+)</hydra:nextPage>",
+        r"\"(?:hydra:next(?:Page)?|http://www\.w3\.org/ns/hydra/core#next(?:Page)?)\"\s*:"
+        r"\s*(?:\[\s*)?(?:\{\s*\"@id\"\s*:\s*)?\"([^\"]+)\"",  # JSON-LD
+    )
+]
+
+
+def _guess_next(data: bytes, base: str) -> str | None:
+    """The next page's address read from the raw text, if it names exactly one; only a guess
+    (checked against the parsed page before it is used)."""
+    text = data[-65536:].decode("utf-8", "replace") + data[:65536].decode("utf-8", "replace")
+    found = {urljoin(base, m.group(1)) for p in _NEXT_PATTERNS for m in p.finditer(text)}
+    return found.pop() if len(found) == 1 else None
 
 
 def int_option(context: Context, key: str, default: int) -> int:
@@ -325,25 +482,6 @@ def _format(context: Context, page: Page) -> str:
         return MEDIA_TYPES[page.media_type]
     name = urlsplit(page.base).path.rsplit("/", 1)[-1]
     return format_for(name, data=page.data or b"")
-
-
-def _parse(context: Context, page: Page) -> tuple[Graph, str]:
-    assert page.data is not None
-    fmt = _format(context, page)
-    source = unquote(urlsplit(page.base).path) if page.base.startswith("file:") else page.base
-    try:
-        graph = parse(Document(page.data, source, fmt))
-    except InputError as exc:
-        first = exc.problems[0]
-        match = re.search(r", line (\d+)$", first.where)
-        line_de = f", Zeile {match.group(1)}" if match else ""
-        line_en = f", line {match.group(1)}" if match else ""
-        raise SourceError(
-            first.where,
-            f"RDF-Seite {page.url} nicht lesbar{line_de}: {first.de}",
-            f"cannot read RDF page {page.url}{line_en}: {first.en}",
-        ) from exc
-    return graph, fmt
 
 
 # --- paging ------------------------------------------------------------------------------
