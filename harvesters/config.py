@@ -145,6 +145,18 @@ def check_file(path: Path, *, online: bool = False) -> tuple[SourceConfig | None
                 "The file must hold keys such as name:, type: and organization:.",
             )
         ]
+    if "type" not in data and "name" not in data and {"title", "license"} & set(data):
+        return None, [
+            ConfigProblem(
+                file,
+                1,
+                "",
+                "Das ist eine Begleitdatei (Beschreibung einer Datendatei), keine Quelldatei; "
+                "sie gehört neben die Datendatei, nicht nach config/harvesters/.",
+                "This is a sidecar (metadata of one data file), not a source file; it belongs "
+                "next to its data file, not in config/harvesters/.",
+            )
+        ]
     lines = _Lines(node)
     problems = lines.duplicates(file)
     validator = jsonschema.Draft202012Validator(SCHEMA)

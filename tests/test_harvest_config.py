@@ -162,3 +162,9 @@ def test_wrong_value_types_are_named(tmp_path: Path, bad: str) -> None:
     _, found = check_file(write(tmp_path, GOOD + bad))
     key = bad.split(":")[0]
     assert any(p.field == key and p.line == 11 for p in found), [str(p) for p in found]
+
+
+def test_a_sidecar_given_as_a_source_file_is_recognised() -> None:
+    config, found = check_file(EXAMPLES / "files-sidecar.yaml")
+    assert config is None and len(found) == 1
+    assert "Begleitdatei" in found[0].de and "sidecar" in found[0].en
