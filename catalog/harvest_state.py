@@ -263,31 +263,20 @@ class HarvestLedger:
 
     def members(self, identifiers: Iterable[str], exclude_source: str) -> list[RecordState]:
         """Active records of other sources sharing any of these dct:identifiers."""
-        wanted = sorted(set(identifiers))
-        found: list[RecordState] = []
-        with self.sessions() as session:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                rows = session.scalars(
-                    select(HarvestRecord).where(
-                        HarvestRecord.identifier.in_(chunk),
-                        HarvestRecord.source != exclude_source,
-                        HarvestRecord.active.is_(True),
-                    )
-                )
-                found.extend(RecordState.from_row(r) for r in rows)
-        return found
+        return self._others(HarvestRecord.identifier, identifiers, exclude_source)
 
     def uri_members(self, uris: Iterable[str], exclude_source: str) -> list[RecordState]:
         """Active records of other sources feeding any of these catalogue resources."""
-        wanted = sorted(set(uris))
+        return self._others(HarvestRecord.resource_uri, uris, exclude_source)
+
+    def _others(self, column: Any, values: Iterable[str], exclude_source: str) -> list[RecordState]:
+        wanted = sorted(set(values))
         found: list[RecordState] = []
         with self.sessions() as session:
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
                 rows = session.scalars(
                     select(HarvestRecord).where(
-                        HarvestRecord.resource_uri.in_(chunk),
+                        column.in_(wanted[start : start + 500]),
                         HarvestRecord.source != exclude_source,
                         HarvestRecord.active.is_(True),
                     )
