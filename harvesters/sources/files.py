@@ -298,13 +298,7 @@ def _fetch_file(
     sidecar_hash = hashlib.sha256(sidecar_bytes).hexdigest() if sidecar_bytes is not None else None
     before = path.stat()
     key = f"file:{source_id}"
-    old = context.recall(key)
-    comparable = (
-        isinstance(old, dict)
-        and old.get("sidecar_sha256") == sidecar_hash
-        and old.get("config") == fingerprint
-        and _active(context, source_id)
-    )
+    old, comparable = _remembered(context, key, source_id, sidecar_hash, fingerprint)
     if comparable and (old.get("size"), old.get("mtime_ns")) == (
         before.st_size,
         before.st_mtime_ns,
@@ -359,6 +353,21 @@ def _fetch_file(
 
 def _is_config(path: Path | None, config: SourceConfig) -> bool:
     return path is not None and config.path is not None and path.resolve() == config.path.resolve()
+
+
+def _remembered(
+    context: Context, key: str, source_id: str, sidecar_hash: str | None, fingerprint: str
+) -> tuple[Any, bool]:
+    """What the last complete run remembered under ``key``, and whether it still applies
+    (same sidecar, same configuration, record still active)."""
+    old = context.recall(key)
+    comparable = (
+        isinstance(old, dict)
+        and old.get("sidecar_sha256") == sidecar_hash
+        and old.get("config") == fingerprint
+        and _active(context, source_id)
+    )
+    return old, comparable
 
 
 def _active(context: Context, source_id: str) -> bool:
@@ -711,13 +720,7 @@ def _fetch_urls(context: Context, fingerprint: str) -> Iterator[Item]:
             hashlib.sha256(sidecar_path.read_bytes()).hexdigest() if sidecar_path else None
         )
         key = f"url:{url}"
-        old = context.recall(key)
-        comparable = (
-            isinstance(old, dict)
-            and old.get("sidecar_sha256") == sidecar_hash
-            and old.get("config") == fingerprint
-            and _active(context, url)
-        )
+        old, comparable = _remembered(context, key, url, sidecar_hash, fingerprint)
         headers: dict[str, str] = {}
         if comparable:
             assert isinstance(old, dict)
