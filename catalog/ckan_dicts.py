@@ -128,7 +128,8 @@ def package_dict(
     licence = record.license or next((d.license for d in dists if d.license), None)
     licence_concept = concepts(LICENCES).get(licence or "")
     contact = record.contact_points[0] if record.contact_points else None
-    extras: dict[str, Any] = {"uri": stored.uri, "dcat_type": stored.kind}
+    # dcat_type is dct:type as ckanext-dcat writes it; the kind of record has its own extra
+    extras: dict[str, Any] = {"uri": stored.uri, "odapp_kind": stored.kind}
     for key, attr in LIST_EXTRAS.items():
         values = getattr(record, attr, None)
         if values:
@@ -265,7 +266,9 @@ def record_from_package(
         if key in extras:
             setattr(record, attr, _json_list(key, extras[key]))
     for key, attr in SINGLE_EXTRAS.items():
-        if key in extras and key != "dcat_type":
+        if key == "dcat_type" and "://" not in str(extras.get(key, "://")):
+            continue  # older ODApp wrote the kind of record here, not dct:type
+        if key in extras:
             setattr(record, attr, extras[key] or None)
     licence = _licence(data.get("license_id")) if "license_id" in data else None
     # a new resource without its own licence takes the dataset's (CKAN keeps one per dataset)

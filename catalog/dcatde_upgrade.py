@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from rdflib import Graph, URIRef
@@ -46,7 +47,9 @@ def _successor_value(pred: URIRef, obj: object) -> object:
     text = str(obj)
     if pred == DCATDE.plannedAvailability:
         code = text.rstrip("/").rsplit("/", 1)[-1]
-        if text.startswith("http://dcat-ap.de/def/plannedAvailability/") and code in _PLANNED:
+        # the vocabulary's IRIs are http://dcat-ap.de/…; catalogues also write https and www.
+        base = re.sub(r"^https?://(www\.)?", "http://", text)
+        if base.startswith("http://dcat-ap.de/def/plannedAvailability/") and code in _PLANNED:
             return URIRef(f"{EU}planned-availability/{_PLANNED[code]}")
     return obj
 

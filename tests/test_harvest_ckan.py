@@ -102,6 +102,8 @@ def test_ckan_and_dcat_harvests_give_the_same_datasets(server: Server) -> None:
     ckan_records = {i.record.uri: i.record for i in by_ckan}
     for item in by_dcat:
         other = ckan_records[item.record.uri]
+        assert type(other) is type(item.record)  # a series stays a series over CKAN too
+        assert getattr(other, "type", None) == getattr(item.record, "type", None)
         assert other.keywords == item.record.keywords
         assert other.themes == item.record.themes
         assert other.contributor_ids == item.record.contributor_ids

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from catalog import model
@@ -123,6 +123,27 @@ def test_dcatde_2_properties_map_to_3() -> None:
     assert dataset.distributions[0].availability == f"{EU}planned-availability/STABLE"
     assert (None, DCATAP.availability, None) in graph
     assert not dataset.extra and not dataset.distributions[0].extra
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "https://www.dcat-ap.de/def/plannedAvailability/available",
+        "http://www.dcat-ap.de/def/plannedAvailability/available",
+        "https://dcat-ap.de/def/plannedAvailability/available/",
+    ],
+)
+def test_planned_availability_as_catalogues_write_it_maps_to_3(written: str) -> None:
+    """Rostock's extract writes the 2.0 vocabulary with https and www."""
+    text = f"""
+    @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dcatde: <http://dcat-ap.de/def/dcatde/> .
+    <http://x.test/d/1> a dcat:Distribution ; dcatde:plannedAvailability <{written}> .
+    """
+    graph = Graph().parse(data=text, format="turtle")
+    upgrade_graph(graph)
+    assert graph.value(URIRef("http://x.test/d/1"), DCATAP.availability) == URIRef(
+        f"{EU}planned-availability/AVAILABLE"
+    )
 
 
 def test_unmodelled_properties_survive(sqlite_store: Store) -> None:

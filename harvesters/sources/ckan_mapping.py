@@ -403,7 +403,7 @@ def _single_value(key: str, value: Any, notes: list[str]) -> str | None:
         return GEOCODING_LEVEL + text
     elif key in CODE_PREFIXES and re.fullmatch(r"[A-Z_]+", code):
         return CODE_PREFIXES[key] + code
-    elif key == "dcat_type" and text in ("dataset", "series", "service"):
+    elif key in ("dcat_type", "odapp_kind") and text in ("dataset", "series", "service"):
         return None  # the kind of record, read in _as_kind
     notes.append(f"extra {key}: {text!r} is no IRI, left out")
     return None
@@ -625,12 +625,12 @@ def _location(extras: dict[str, Any]) -> model.Location | None:
 
 
 def _as_kind(record: model.Dataset, extras: dict[str, Any], licence: str | None) -> model.Resource:
-    """ODApp writes the kind of record (dataset, series, service) in the dcat_type extra;
-    ckanext-dcat writes a dct:type IRI there."""
-    kind = extras.get("dcat_type")
-    if is_iri(kind):
-        record.type = kind
-        return record
+    """ODApp writes the kind of record (dataset, series, service) in the odapp_kind extra
+    (older ODApp in dcat_type); ckanext-dcat writes a dct:type IRI in dcat_type."""
+    dcat_type = extras.get("dcat_type")
+    if is_iri(dcat_type):
+        record.type = dcat_type
+    kind = extras.get("odapp_kind") or (None if is_iri(dcat_type) else dcat_type)
     if kind == "series":
         return model.DatasetSeries(**{f.name: getattr(record, f.name) for f in fields(record)})
     if kind == "service":
