@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -248,11 +248,10 @@ class HarvestLedger:
     def last_jobs(self) -> dict[str, dict[str, Any]]:
         """The newest job of every source."""
         self.reap()
-        with self.sessions() as session:
-            newest: dict[str, dict[str, Any]] = {}
-            for job in session.scalars(select(HarvestJob).order_by(HarvestJob.id)):
-                newest[job.source] = job_dict(job, with_errors=False)
-            return newest
+        newest_ids = select(func.max(HarvestJob.id)).group_by(HarvestJob.source)
+        with self.sessions() as session:  # one row per source, however long the history
+            jobs = session.scalars(select(HarvestJob).where(HarvestJob.id.in_(newest_ids)))
+            return {job.source: job_dict(job, with_errors=False) for job in jobs}
 
     # --- records --------------------------------------------------------------------------
 

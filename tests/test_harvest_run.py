@@ -240,6 +240,7 @@ def test_a_source_runs_once_at_a_time_and_a_killed_run_is_marked_failed(
         source.fault = None
         done = run_source(store, config(source.url), files_dir=tmp_path)
         assert done.status == "succeeded" and done.counts["new"] == PER_PAGE * PAGES
+        assert ledger.last_jobs()["beispiel"]["id"] == done.job_id > killed["id"]
 
 
 def test_jobs_are_listed_over_http_and_by_the_cli(tmp_path: Path, pages: list[str]) -> None:
