@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -185,3 +187,126 @@ class HarvestMemory(Base):
     source: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- sensor data (OGC SensorThings API 1.1 data model) -------------------------------------
+# Times are integers, milliseconds since 1970 UTC: the same on both backends, cheap to compare,
+# and what a BRIN index on PostgreSQL summarises best.
+
+ObservationId = BigInteger().with_variant(Integer, "sqlite")  # SQLite: rowid alias
+
+
+class SensorThing(Base):
+    """A station (STA Thing) with its current location; one catalogue dataset each."""
+
+    __tablename__ = "sensor_things"
+    __table_args__ = (UniqueConstraint("source", "source_key", name="uq_sensor_things_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    source_key: Mapped[str] = mapped_column(String(1000))  # the Thing's key at the source
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    properties: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    location_name: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry (CRS84)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    organization: Mapped[str | None] = mapped_column(String(100))
+    dataset_uri: Mapped[str | None] = mapped_column(String(2000))
+    catalogued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SensorSensor(Base):
+    """The instrument or procedure (STA Sensor)."""
+
+    __tablename__ = "sensor_sensors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    encoding_type: Mapped[str] = mapped_column(String(200), default="text/plain")
+    metadata_: Mapped[str] = mapped_column("metadata", Text, default="")
+
+
+class SensorObservedProperty(Base):
+    """What is measured (STA ObservedProperty), keyed by its definition IRI."""
+
+    __tablename__ = "sensor_observed_properties"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    definition: Mapped[str] = mapped_column(String(2000), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class SensorDatastream(Base):
+    """One time series of one Thing; keeps its extent, count and newest value up to date."""
+
+    __tablename__ = "sensor_datastreams"
+    __table_args__ = (UniqueConstraint("thing_id", "source_key", name="uq_sensor_datastreams_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thing_id: Mapped[int] = mapped_column(ForeignKey("sensor_things.id"), index=True)
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensor_sensors.id"))
+    observed_property_id: Mapped[int] = mapped_column(ForeignKey("sensor_observed_properties.id"))
+    source_key: Mapped[str] = mapped_column(String(1000))
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    observation_type: Mapped[str] = mapped_column(String(200))
+    unit_name: Mapped[str] = mapped_column(String(200), default="")
+    unit_symbol: Mapped[str] = mapped_column(String(50), default="")
+    unit_definition: Mapped[str] = mapped_column(String(2000), default="")
+    properties: Mapped[str] = mapped_column(Text, default="{}")
+    first_time: Mapped[int | None] = mapped_column(BigInteger)
+    last_time: Mapped[int | None] = mapped_column(BigInteger)
+    last_end: Mapped[int | None] = mapped_column(BigInteger)
+    last_result: Mapped[float | None] = mapped_column(Float)
+    observation_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SensorObservation(Base):
+    """One reading. (datastream_id, phenomenon_start) is unique: a reading delivered twice
+    (MQTT redelivery, an overlapping harvest) is stored once."""
+
+    __tablename__ = "sensor_observations"
+    __table_args__ = (
+        UniqueConstraint("datastream_id", "phenomenon_start", name="uq_sensor_observations_time"),
+    )
+    id: Mapped[int] = mapped_column(ObservationId, primary_key=True, autoincrement=True)
+    datastream_id: Mapped[int] = mapped_column(Integer)
+    phenomenon_start: Mapped[int] = mapped_column(BigInteger)
+    phenomenon_end: Mapped[int | None] = mapped_column(BigInteger)  # intervals (hourly means)
+    result_time: Mapped[int | None] = mapped_column(BigInteger)
+    result: Mapped[float | None] = mapped_column(Float)
+    result_text: Mapped[str | None] = mapped_column(Text)  # non-measurement datastreams
+
+
+class SensorAggregate(Base):
+    """Hourly (UTC hours) and daily (local days) min, max, mean and count, kept for ever."""
+
+    __tablename__ = "sensor_aggregates"
+    datastream_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resolution: Mapped[str] = mapped_column(String(5), primary_key=True)  # hour | day
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # start, ms UTC
+    bucket_end: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)
+    minimum: Mapped[float] = mapped_column(Float)
+    maximum: Mapped[float] = mapped_column(Float)
+
+
+class SensorIssue(Base):
+    """Input that was rejected or normalised, with the reason: nothing is dropped silently."""
+
+    __tablename__ = "sensor_issues"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    datastream_id: Mapped[int | None] = mapped_column(Integer)
+    where: Mapped[str] = mapped_column(Text)  # topic, file and line, URL
+    action: Mapped[str] = mapped_column(String(20))  # rejected | normalised | duplicate
+    code: Mapped[str] = mapped_column(String(40))
+    reason_de: Mapped[str] = mapped_column(Text)
+    reason_en: Mapped[str] = mapped_column(Text)
+    value: Mapped[str] = mapped_column(Text, default="")  # the offending input, shortened
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

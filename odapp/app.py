@@ -12,6 +12,8 @@ from catalog.errors import CatalogError
 from catalog.model import preferred_text
 from catalog.openapi import bp as openapi_blueprint
 from catalog.search import SearchQuery
+from catalog.sensors.downloads import bp as sensor_downloads_blueprint
+from catalog.sensors.sta_api import bp as sta_blueprint
 from catalog.store import Store
 from catalog.web import bp as dcat_blueprint
 from catalog.web import error_response, search_service
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(openapi_blueprint)
     app.register_blueprint(data_blueprint)
     app.register_blueprint(harvest_blueprint)
+    app.register_blueprint(sta_blueprint)
+    app.register_blueprint(sensor_downloads_blueprint)
     ogc_web.init_app(app, store, settings.base_url, lambda: current_catalog(store, settings))
 
     @app.errorhandler(CatalogError)
