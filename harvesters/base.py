@@ -190,6 +190,11 @@ class Context(Protocol):
         """Tell other processes this run is alive (call now and then in long loops)."""
         ...
 
+    @property
+    def sensors(self) -> Any:
+        """Sensor source types: the :class:`harvesters.sensor_sink.SensorSink` of this run."""
+        ...
+
 
 class SourceType(Protocol):
     def __call__(self, context: Context) -> Iterator[Item]: ...

@@ -22,11 +22,20 @@ from croniter import croniter
 
 from catalog.vocabularies import LICENCES, THEMES, by_code, concepts
 from harvesters.base import Defaults, SourceConfig
-from harvesters.config_schema import FILTERS, SCHEMA
+from harvesters.config_schema import FILTERS, OPTIONS, SCHEMA, TYPES
 from harvesters.defaults import GEOCODING_LEVEL
 
 # the licence and geodata questions matter most where the source itself has no metadata
-NEEDS_LICENCE = {"files", "ogcapi-features", "wfs"}
+NEEDS_LICENCE = {
+    "files",
+    "ogcapi-features",
+    "wfs",
+    "sensorthings",
+    "mqtt",
+    "sensor-community",
+    "opensensemap",
+    "timeseries-files",
+}
 GEOCODING_LEVELS = ["federal", "state", "administrativeDistrict", "municipality"]
 LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
 
@@ -247,11 +256,20 @@ def _subschema(path: list[Any], data: dict[str, Any]) -> dict[str, Any]:
     """The properties allowed at ``path`` (for the nearest-key hint)."""
     if not path:
         return SCHEMA["properties"]
-    if path == ["filters"]:
-        return FILTERS.get(str(data.get("type")), {})
+    kind = str(data.get("type"))
     node: dict[str, Any] = SCHEMA
-    for part in path:
-        node = node.get("properties", {}).get(part, {})
+    rest = path
+    if path[0] in ("filters", "options"):
+        per_type = (FILTERS if path[0] == "filters" else OPTIONS).get(kind, {})
+        node, rest = {"properties": per_type}, path[1:]
+    for part in rest:
+        if isinstance(part, int):
+            node = node.get("items", {})
+        elif part in node.get("properties", {}):
+            node = node["properties"][part]
+        else:  # a free key (a station's name): its value's schema
+            extra = node.get("additionalProperties")
+            node = extra if isinstance(extra, dict) else {}
     return node.get("properties", {})
 
 
@@ -285,8 +303,7 @@ def _explain(
         hints = {
             "name": ("einen kurzen Namen, z. B. name: umweltamt-dateien", "a short name"),
             "type": (
-                "den Quelltyp, z. B. type: files (erlaubt: files, ckan, dcat, "
-                "ogcapi-features, wfs, csw)",
+                f"den Quelltyp, z. B. type: files (erlaubt: {', '.join(TYPES)})",
                 "the source type, e.g. type: files",
             ),
             "organization": (
@@ -523,7 +540,7 @@ def _reachable(
         if parsed.scheme == "file":
             if not Path(unquote(parsed.path)).exists():
                 out.append(_unreachable(file, lines, field, unquote(parsed.path)))
-        elif online:
+        elif online and parsed.scheme in ("http", "https"):
             try:
                 response = requests.get(url, timeout=10, stream=True)
                 response.close()

@@ -8,9 +8,11 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from sqlalchemy import Engine
 
 from catalog.harvest_state import HarvestLedger, RecordState
 from harvesters.base import Previous, SourceConfig, SourceError
+from harvesters.sensor_sink import SensorSink
 
 USER_AGENT = "ODApp-Harvester/0.1 (+https://github.com/odapp)"
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
@@ -26,6 +28,7 @@ class RunContext:
         job_id: int = 0,
         previous: dict[str, RecordState] | None = None,
         memory: dict[str, Any] | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.config = config
         self.base_url = base_url.rstrip("/")
@@ -35,6 +38,8 @@ class RunContext:
         self._memory = memory or {}
         self.kept: dict[str, Any] = {}  # recalled or remembered: what the next run gets
         self._beat = 0.0
+        self._engine = engine
+        self._sensors: SensorSink | None = None
         self._session = requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
         user, password = config.secret("username"), config.secret("password")
@@ -47,6 +52,19 @@ class RunContext:
     @property
     def session(self) -> requests.Session:
         return self._session
+
+    @property
+    def sensors(self) -> SensorSink:
+        """Where sensor source types write stations, series and readings."""
+        if self._sensors is None:
+            if self._engine is None:
+                raise RuntimeError("no store given to this run")
+            self._sensors = SensorSink(self._engine, self.config)
+        return self._sensors
+
+    @property
+    def sensor_counts(self) -> dict[str, int]:
+        return self._sensors.counts() if self._sensors is not None else {}
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         """GET ``url`` completely within the timeout (a trickling answer counts as slow too)."""

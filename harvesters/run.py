@@ -40,8 +40,10 @@ from catalog.schema import ResourceRow
 from catalog.store import SaveResult, Store
 from catalog.validation import check_resource
 from harvesters.base import Harvested, RecordError, SourceConfig, SourceError, Unchanged
+from harvesters.config_schema import SENSOR_TYPES
 from harvesters.context import RunContext
 from harvesters.defaults import apply_defaults
+from harvesters.sensor_sink import link_datasets
 from harvesters.sources import fetcher
 
 log = logging.getLogger(__name__)
@@ -99,17 +101,26 @@ def run_source(
     counts = dict.fromkeys(COUNT_KEYS, 0)
     errors: list[dict[str, str]] = []
     result = JobResult(job_id, config.name, "failed", counts, errors)
+    context: RunContext | None = None
     try:
         previous = ledger.records(config.name)
         memory = {} if force else ledger.memory(config.name)
-        context = RunContext(config, base_url, ledger, job_id, previous, memory)
+        context = RunContext(config, base_url, ledger, job_id, previous, memory, store.engine)
         fetched = _fetch(context, previous, counts, errors, force)
         pending = _write(store, ledger, context, fetched, previous, counts, errors)
         _load(store, ledger, config, files_dir, base_url, pending, errors, counts)
+        if config.type in SENSOR_TYPES:
+            _link_things(store, ledger, config.name)
+            counts.update(context.sensor_counts)
         result.status = "partial" if counts["failed"] else "succeeded"
     except SourceError as exc:
         result.error = exc.to_dict()
-        result.counts = dict.fromkeys(COUNT_KEYS, 0) | {"failed": counts["failed"]}
+        # readings stored before the failure stay (nothing is deleted); say how many
+        result.counts = (
+            dict.fromkeys(COUNT_KEYS, 0)
+            | {"failed": counts["failed"]}
+            | (context.sensor_counts if context is not None else {})
+        )
     except BaseException as exc:  # a bug or an interrupt: record it, never leave "running"
         log.error("harvest %s failed:\n%s", config.name, traceback.format_exc())
         result.error = {
@@ -473,6 +484,12 @@ def _load(
             counts["failed"] += 1
         else:
             ledger.set_hash(config.name, sid, digest)
+
+
+def _link_things(store: Store, ledger: HarvestLedger, source: str) -> None:
+    records = ledger.records(source)
+    uris = {sid: s.resource_uri for sid, s in records.items() if s.active}
+    link_datasets(store.engine, source, uris)
 
 
 def _names(store: Store, uris: list[str]) -> dict[str, str]:

@@ -270,9 +270,7 @@ class SensorStore:
                         }
                         if changed:
                             conn.execute(
-                                update(table)
-                                .where(table.id == new_id)
-                                .values(**changed, **stamps)
+                                update(table).where(table.id == new_id).values(**changed, **stamps)
                             )
                 break
             except IntegrityError:  # created by another process meanwhile: read it again
@@ -626,8 +624,8 @@ def _copy(value: Any) -> str:
 def _copy_text(value: str | None) -> str:
     if value is None:
         return "\\N"
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace(
-        "\r", "\\r"
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     )
 
 

@@ -64,9 +64,7 @@ def parse_instant(text: str, *, assume: tzinfo | None = None) -> tuple[int, bool
     assumed = False
     if value.tzinfo is None:
         if assume is None:
-            raise TimeError(
-                f"'{raw[:60]}' hat keine Zeitzone.", f"'{raw[:60]}' has no time zone."
-            )
+            raise TimeError(f"'{raw[:60]}' hat keine Zeitzone.", f"'{raw[:60]}' has no time zone.")
         value = value.replace(tzinfo=assume)
         assumed = True
     return to_ms(value), assumed
