@@ -13,6 +13,7 @@ import click
 from catalog.errors import CatalogError
 from odapp.cli_context import Context, pass_ctx
 from odapp.cli_harvest import harvest
+from odapp.cli_sensors import sensors
 
 EXPORT_FORMATS = {"ttl": "turtle", "rdf": "xml", "jsonld": "json-ld", "nt": "nt"}
 
@@ -486,6 +487,7 @@ def tokens_revoke(ctx: Context, token_id: str) -> None:
 
 
 main.add_command(harvest)
+main.add_command(sensors)
 
 if __name__ == "__main__":
     main()

@@ -22,6 +22,7 @@ class Settings:
     harvest_dir: str = "config/harvesters"  # one YAML file per harvest source
     page_size: int = 100
     max_import_bytes: int = 100 * 1024 * 1024
+    sensor_retention_days: int = 730  # raw sensor readings; 0 keeps them for ever
     catalog: dict[str, Any] = field(default_factory=dict)  # overrides of the catalogue record
 
     @property

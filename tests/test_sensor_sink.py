@@ -1,0 +1,73 @@
+"""The sink sensor source types write through: values checked and normalised, every value not
+taken recorded with its reason, times without zone read in the source's zone."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.sensors.store import SensorStore
+from catalog.sensors.times import iso
+from catalog.store import Store
+from harvesters.base import SourceConfig, SourceError
+from harvesters.sensor_sink import REJECTIONS_KEPT, SensorSink, ValueProblem, number
+
+
+def config(**options: object) -> SourceConfig:
+    return SourceConfig(
+        name="umwelt", type="mqtt", organization={"name": "Umweltamt"}, options=dict(options)
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "normalised"),
+    [
+        (12, 12.0, False),
+        ("12.5", 12.5, False),
+        (" -3e2 ", -300.0, False),
+        ("12,5", 12.5, True),
+        ("1.234,5", 1234.5, True),
+    ],
+)
+def test_numbers(raw: object, value: float, normalised: bool) -> None:
+    assert number(raw) == (value, normalised)
+
+
+@pytest.mark.parametrize("raw", ["n/a", "", "NaN", float("inf"), True, {"v": 1}, "12.5.3"])
+def test_not_numbers(raw: object) -> None:
+    with pytest.raises(ValueProblem):
+        number(raw)
+
+
+def test_german_files_declare_the_comma() -> None:
+    assert number("12,5", decimal_comma=True) == (12.5, False)
+
+
+def test_sink_records_every_value_it_did_not_take(sqlite_store: Store) -> None:
+    sink = SensorSink(sqlite_store.engine, config(timezone="Europe/Berlin"))
+    thing = sink.thing("s1", "Station 1", location=[13.7, 51.0])
+    ds = sink.datastream(thing, "pm10", "PM10", unit={"symbol": "µg/m³"})
+    assert sink.reading(ds, "t:1", "2026-11-21T10:00:00Z", "12.5")
+    assert sink.reading(ds, "t:2", "2026-11-21T12:30:00", 13)  # no zone: Berlin, noted
+    assert sink.reading(ds, "t:3", "2026-11-21T12:00:00Z", "12,5")  # comma: noted
+    assert not sink.reading(ds, "t:4", "2026-11-21T13:00:00Z", "kaputt")
+    assert not sink.reading(ds, "t:5", "morgen", 1)
+    assert not sink.reading(ds, "t:6", "2026-11-21T14:00:00Z", None)
+    for i in range(REJECTIONS_KEPT + 5):  # a flood of bad values: first ones kept, then counted
+        sink.reading(ds, f"t:{100 + i}", "2026-11-21T15:00:00Z", "x")
+    sink.flush()
+    assert sink.counts()["observations"] == 3
+    assert sink.counts()["rejected"] == 3 + REJECTIONS_KEPT + 5
+    stored = SensorStore(sqlite_store.engine).series(ds)
+    assert [iso(r.start) for r in stored][1] == "2026-11-21T11:30:00Z"  # 12:30 CET
+    issues = SensorStore(sqlite_store.engine).issues("umwelt", limit=1000)
+    codes = [(i["action"], i["code"]) for i in issues]
+    assert ("normalised", "no-zone") in codes and ("normalised", "decimal-comma") in codes
+    assert ("rejected", "bad-time") in codes and ("rejected", "no-result") in codes
+    non_numeric = [i for i in issues if i["code"] == "non-numeric"]
+    assert sum(i["count"] for i in non_numeric) == 1 + REJECTIONS_KEPT + 5
+    assert any(i["where"] == "t:4" and i["value"] == "kaputt" for i in non_numeric)
+
+
+def test_unknown_zone_is_a_source_error(sqlite_store: Store) -> None:
+    with pytest.raises(SourceError, match="Unknown time zone"):
+        SensorSink(sqlite_store.engine, config(timezone="Europe/Dresden"))
