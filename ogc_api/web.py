@@ -34,7 +34,7 @@ from catalog import model
 from catalog.data_store import DataStore
 from catalog.errors import CatalogError
 from catalog.store import Store
-from ogc_api import cql2, registry
+from ogc_api import cql2, registry, sensors
 from ogc_api.config import build_config
 from ogc_api.crs import CRS84, SUPPORTED, box_in_crs84
 from ogc_api.records import FIELDS as RECORD_FIELDS
@@ -108,7 +108,7 @@ class OGCState:
         registry.register(store)
 
     def api(self) -> API:
-        generation = self.data.generation()
+        generation = (self.data.generation(), sensors.generation(self.store.engine))
         if self._api is None or generation != self._generation:
             with self._lock:
                 if self._api is None or generation != self._generation:
@@ -117,6 +117,13 @@ class OGCState:
                         database_url=self.store.database_url,
                         catalog=self.catalog(),
                         collections=self.data.collections(),
+                    )
+                    config["resources"].update(
+                        sensors.resources(
+                            self.store.engine,
+                            base_url=self.base_url,
+                            database_url=self.store.database_url,
+                        )
                     )
                     openapi = get_oas(config, fail_on_invalid_collection=False)
                     self._api = API(config, openapi)
@@ -284,7 +291,7 @@ def items(collection_id: str) -> Response:
                     "filter-lang", "filter", "filter-lang ohne filter", "filter-lang without filter"
                 )
             ast = cql2.parse(text, lang)
-            if provider["type"] == "feature":
+            if provider["type"] == "feature" and not sensors.is_sensor_collection(collection_id):
                 info = state.data.collection(collection_id)
                 state.data.translator(info).translate(ast)  # unknown properties, bad types
         except CatalogError as exc:
