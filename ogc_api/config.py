@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from catalog import model
@@ -82,7 +83,11 @@ def _feature_resource(info: CollectionInfo, database_url: str, base_url: str) ->
     bbox = list(info.bbox) if info.bbox else DRESDEN_BBOX
     extents: dict[str, Any] = {"spatial": {"bbox": bbox, "crs": CRS84}}
     if info.time_min:
-        extents["temporal"] = {"begin": info.time_min, "end": info.time_max}
+        # pygeoapi compares datetime= with these and wants datetimes, not strings
+        extents["temporal"] = {
+            "begin": _instant(info.time_min),
+            "end": _instant(info.time_max, end=True) if info.time_max else None,
+        }
     links = []
     if info.dataset_uri:
         links.append(
@@ -118,6 +123,17 @@ def _feature_resource(info: CollectionInfo, database_url: str, base_url: str) ->
         "providers": [provider],
         "limits": {"default_items": 10, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
     }
+
+
+def _instant(value: str, *, end: bool = False) -> dt.datetime:
+    """A stored extent (a date or a date-time) as a UTC datetime; a date ends at its last
+    second."""
+    if len(value) == 10:
+        day = dt.date.fromisoformat(value)
+        clock = dt.time(23, 59, 59) if end else dt.time(0, 0)
+        return dt.datetime.combine(day, clock, tzinfo=dt.UTC)
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _records_resource(

@@ -93,7 +93,9 @@ def test_transit_stops_round_trip_over_http(ogc_server: Server) -> None:
     for stop_id, row in rows.items():
         feature = served[stop_id]
         lon, lat = feature["geometry"]["coordinates"]
-        assert abs(lon - float(row["longitude"])) <= 1e-9 and abs(lat - float(row["latitude"])) <= 1e-9
+        assert (
+            abs(lon - float(row["longitude"])) <= 1e-9 and abs(lat - float(row["latitude"])) <= 1e-9
+        )
         assert feature["properties"]["name"] == (row["name"] or None)
         assert feature["properties"]["city"] == (row["city"] or None)
 
@@ -281,7 +283,9 @@ def test_records_collection_searches_the_catalogue(ogc_server: Server) -> None:
     assert far["numberMatched"] == 0
     old = get(ogc_server, "/collections/catalog/items", datetime="1900-01-01/1900-12-31").json()
     assert old["numberMatched"] == 0
-    election = get(ogc_server, "/collections/catalog/items", q="Wahlbezirke", datetime="2024-06-09").json()
+    election = get(
+        ogc_server, "/collections/catalog/items", q="Wahlbezirke", datetime="2024-06-09"
+    ).json()
     assert DISTRICTS in {r["id"] for r in election["features"]}
     one = get(ogc_server, f"/collections/catalog/items/{DISTRICTS}").json()
     assert one["id"] == DISTRICTS
@@ -343,3 +347,19 @@ def test_new_collections_appear_without_a_restart_and_behind_a_proxy(
     assert nxt.startswith("https://daten.example/stadt/ogc/collections/klein/items?")
     landing = get(server, "/").json()
     assert all(link["href"].startswith("https://daten.example/stadt") for link in landing["links"])
+
+
+def test_datetime_on_a_collection_with_a_time_column(ogc_server: Server) -> None:
+    """The stored extent is a date; pygeoapi refused every datetime= with 400 until the
+    configuration gave it datetimes."""
+    collection = "luftqualitaet-dresden-2019-02-tagesmittel"
+    extent = get(ogc_server, f"/collections/{collection}").json()["extent"]["temporal"]
+    assert extent["interval"][0][0].startswith("2019-02-01T00:00:00")
+    response = get(ogc_server, f"/collections/{collection}/items", datetime="2019-02-03/2019-02-04")
+    assert response.status_code == 200, response.text
+    features = response.json()["features"]
+    assert features
+    days = {
+        str(next(v for k, v in f["properties"].items() if "datum" in k.lower())) for f in features
+    }
+    assert days <= {"2019-02-03", "2019-02-04"}, days
