@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harvesters.config import check_file, load_source, load_sources
-from harvesters.config_schema import SCHEMA
+from harvesters.config_schema import SCHEMA, TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "config" / "harvesters" / "examples"
@@ -136,7 +136,7 @@ def test_every_example_is_valid() -> None:
         errors = [str(p) for p in found if p.severity == "error"]
         assert config is not None and not errors, errors
         types.add(config.type)
-    assert types == {"files", "ckan", "dcat", "ogcapi-features", "wfs", "csw"}
+    assert types == set(TYPES)
 
 
 def test_the_schema_for_editors_is_the_one_the_code_uses() -> None:
@@ -168,3 +168,49 @@ def test_a_sidecar_given_as_a_source_file_is_recognised() -> None:
     config, found = check_file(EXAMPLES / "files-sidecar.yaml")
     assert config is None and len(found) == 1
     assert "Begleitdatei" in found[0].de and "sidecar" in found[0].en
+
+
+SENSORS = """\
+name: luftmessnetz
+type: mqtt
+url: mqtt://127.0.0.1:1883
+organization:
+  name: Umweltamt Dresden
+defaults:
+  license: dl-by-de/2.0
+options:
+  timezone: Europe/Berlin
+  mappings:
+    - topic: "dresden/luft/{thing}/{datastream}"
+      fromat: json
+  things:
+    nord:
+      name: Dresden-Nord
+      locaton: [13.74, 51.06]
+"""
+
+
+def test_sensor_options_are_checked_with_nearest_keys(tmp_path: Path) -> None:
+    found = problems_of(write(tmp_path, SENSORS))
+    assert found["options.mappings[0].fromat"][0] == 12
+    assert "Meinten Sie „format“?" in found["options.mappings[0].fromat"][1]
+    assert found["options.things.nord.locaton"][0] == 16
+    assert "Did you mean 'location'?" in found["options.things.nord.locaton"][2]
+
+
+def test_sensor_types_name_what_they_need(tmp_path: Path) -> None:
+    no_box = SENSORS.replace("type: mqtt", "type: opensensemap").replace(
+        "url: mqtt://127.0.0.1:1883\n", ""
+    )
+    found = problems_of(write(tmp_path, no_box))
+    assert "options.bbox" in found, found
+    no_mapping = "\n".join(SENSORS.splitlines()[:9])
+    found = problems_of(write(tmp_path, no_mapping))
+    assert "options.mappings" in found, found
+    good = SENSORS.replace("fromat", "format").replace("locaton", "location")
+    _, problems = check_file(write(tmp_path, good))
+    assert [p for p in problems if p.severity == "error"] == []
+    assert load_source(tmp_path / "quelle.yaml").options["things"]["nord"]["location"] == [
+        13.74,
+        51.06,
+    ]
