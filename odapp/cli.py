@@ -75,6 +75,28 @@ def demo(ctx: Context, reset: bool) -> None:
     outcomes = loader.run()
     failed = _report_outcomes([o for o in outcomes if o.problems])
     click.echo(f"Daten / data: {len(outcomes) - failed} OGC API collections, {failed} failed")
+    _demo_sensors(ctx)
+
+
+def _demo_sensors(ctx: Context) -> None:
+    """The air-quality files again, as sensor data: stations, series and readings."""
+    from harvesters.config import load_source
+    from harvesters.run import run_source
+    from odapp.demo.sources import DEMO_DATA
+
+    config = load_source(Path(str(DEMO_DATA / "luftmessstellen.yaml")))
+    settings = ctx.settings
+    result = run_source(
+        ctx.store, config, files_dir=settings.files_path, base_url=settings.base_url
+    )
+    if result.status == "failed":
+        click.echo(result.summary(), err=True)
+        raise SystemExit(1)
+    click.echo(
+        f"Sensordaten / sensor data: {result.counts.get('new', 0)} new and "
+        f"{result.counts.get('changed', 0)} changed stations, "
+        f"{result.counts.get('observations', 0)} new readings (/sta/v1.1/)"
+    )
 
 
 @main.command()

@@ -58,7 +58,7 @@ def test_catalogue_served_over_http_has_zero_shacl_violations(demo: Server) -> N
 
 def test_every_syntax_gives_the_same_pages(demo: Server) -> None:
     turtle = pages(demo)
-    assert len(turtle) == 3  # 30 records (29 + the OGC API service), 10 a page
+    assert len(turtle) == 4  # 33 records (29 + 3 air stations + the OGC API service), 10 a page
     for ext, fmt in (("rdf", "xml"), ("jsonld", "json-ld"), ("nt", "nt")):
         other = pages(demo, ext, fmt)
         assert len(other) == len(turtle)
@@ -75,7 +75,15 @@ def test_every_download_works_and_matches_size_and_checksum(demo: Server) -> Non
     for dist in apis:
         response = requests.get(str(graph.value(dist, DCAT.accessURL)), timeout=30)
         assert response.status_code == 200 and response.json()["itemType"] == "feature"
+    sensors = [d for d in distributions if "/sta/v1.1/" in str(graph.value(d, DCAT.accessURL))]
+    assert len(sensors) == 3  # each air-quality station's SensorThings distribution
     for dist in set(distributions) - set(apis):
+        access = str(graph.value(dist, DCAT.accessURL))
+        if access.startswith((demo.url + "/sta/", demo.url + "/sensors/", demo.url + "/ogc/")):
+            response = requests.get(access, timeout=30)  # a station's API or CSV download
+            assert response.status_code == 200, access
+            assert response.content, access
+            continue
         url = str(graph.value(dist, DCAT.downloadURL))
         assert url.startswith(demo.url + "/files/"), url
         response = requests.get(url, timeout=30)
@@ -89,7 +97,8 @@ def test_every_download_works_and_matches_size_and_checksum(demo: Server) -> Non
 def test_demo_can_be_loaded_again_without_duplicates(demo: Server) -> None:
     out = demo.odapp("demo").stdout
     assert "0 new, 29 updated" in out
-    assert requests.get(demo.url + "/healthz", timeout=10).json()["datasets"] == 30
+    assert "0 new and 0 changed stations, 0 new readings" in out
+    assert requests.get(demo.url + "/healthz", timeout=10).json()["datasets"] == 33
 
 
 def test_validate_command_on_the_demo(demo: Server) -> None:
