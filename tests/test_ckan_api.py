@@ -51,7 +51,7 @@ def test_status_and_site_read(anon: ckanapi.RemoteCKAN) -> None:
 
 def test_package_list_and_show(anon: ckanapi.RemoteCKAN) -> None:
     names = anon.action.package_list()
-    assert len(names) == 30 and names == sorted(names)
+    assert len(names) == 33 and names == sorted(names)
     assert anon.action.package_list(limit=5, offset=5) == names[5:10]
     package = anon.action.package_show(id="wahlbezirke-europawahl-2024")
     assert package["title"].startswith("Wahlbezirke") and package["organization"]["name"]
@@ -85,7 +85,7 @@ def test_package_search_german_words_facets_and_filters(anon: ckanapi.RemoteCKAN
         fq=f"organization:{STATISTIK} OR organization:{UMWELT}", rows=100
     )
     none = anon.action.package_search(fq=f"-organization:{STATISTIK}", rows=100)
-    assert either["count"] > only["count"] and none["count"] == 30 - only["count"]
+    assert either["count"] > only["count"] and none["count"] == 33 - only["count"]
     quoted = anon.action.package_search(fq='tags:"Wahlen"')
     assert quoted["count"] >= 1
     near = anon.action.package_search(q="Haltestellen", ext_bbox="13.70,51.02,13.78,51.08")
@@ -113,11 +113,11 @@ def test_ckan_harvester_query_patterns(anon: ckanapi.RemoteCKAN) -> None:
         start += 7
     assert seen == sorted(seen)
     assert (
-        len(seen) == len(set(seen)) == 27
-    )  # 26 datasets and the series; services are not datasets
+        len(seen) == len(set(seen)) == 30
+    )  # 29 datasets (3 of them sensor stations) and the series; services are not datasets
     since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     recent = anon.action.package_search(fq=f"metadata_modified:[{since} TO *]", rows=1000)
-    assert recent["count"] == 30
+    assert recent["count"] == 33
     future = anon.action.package_search(fq="metadata_modified:[NOW+1DAY TO *]")
     assert future["count"] == 0
 
@@ -133,7 +133,7 @@ def test_cursor_walks_all_without_a_row_cap(server: Server) -> None:
         cursor = body["result"]["next_cursor"]
         if not cursor:
             break
-    assert len(seen) == len(set(seen)) == 30
+    assert len(seen) == len(set(seen)) == 33
 
 
 def test_bad_queries_are_search_query_errors(anon: ckanapi.RemoteCKAN) -> None:
@@ -161,7 +161,8 @@ def test_resources_organisations_groups_tags_licences(anon: ckanapi.RemoteCKAN) 
     licences = {lic["id"]: lic for lic in anon.action.license_list()}
     assert licences["dl-by-de/2.0"]["title"].startswith("Datenlizenz Deutschland")
     completions = anon.action.package_autocomplete(q="Luftq")
-    assert completions and all("luftqualitaet" in c["name"] for c in completions)
+    # the air-quality datasets and the stations (keyword Luftqualität)
+    assert completions and all(c["name"].startswith("luft") for c in completions)
     recent = anon.action.current_package_list_with_resources(limit=3)
     assert len(recent) == 3 and "resources" in recent[0]
 
