@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
+from catalog.sensors.openapi_paths import sensor_paths
+
 bp = Blueprint("openapi", __name__, template_folder="templates")
 
 FORMATS = {
@@ -273,7 +275,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
             "license": {"name": "EUPL-1.2"},
         },
         "servers": [{"url": base_url}],
-        "paths": {**_dcat_paths(), **_action_paths()},
+        "paths": {**_dcat_paths(), **_action_paths(), **sensor_paths()},
         "components": {
             "securitySchemes": {
                 "ApiToken": {
