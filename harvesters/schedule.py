@@ -20,6 +20,7 @@ from catalog.harvest_state import HarvestBusy
 from catalog.store import Store
 from harvesters.base import SourceConfig
 from harvesters.config import load_sources
+from harvesters.mqtt_listener import Listeners
 from harvesters.run import JobResult, run_source
 
 log = logging.getLogger(__name__)
@@ -80,13 +81,18 @@ def run_schedule(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     due: dict[str, datetime] = {}
-    while not stop.is_set():
-        configs, problems = load_sources(folder)
-        for problem in problems:
-            log.warning("%s", problem)
-        now = datetime.now(UTC)
-        for result in run_due(store, configs, due, now, files_dir, base_url):
-            report(result)
-        upcoming = list(due.values()) or [now]
-        wait = max(0.5, min(poll, (min(upcoming) - datetime.now(UTC)).total_seconds()))
-        stop.wait(wait)
+    listeners = Listeners(store, files_dir, base_url)  # mqtt sources listen all the time
+    try:
+        while not stop.is_set():
+            configs, problems = load_sources(folder)
+            for problem in problems:
+                log.warning("%s", problem)
+            listeners.sync(configs)
+            now = datetime.now(UTC)
+            for result in run_due(store, configs, due, now, files_dir, base_url):
+                report(result)
+            upcoming = list(due.values()) or [now]
+            wait = max(0.5, min(poll, (min(upcoming) - datetime.now(UTC)).total_seconds()))
+            stop.wait(wait)
+    finally:
+        listeners.stop_all()

@@ -193,7 +193,7 @@ def harvest_show(ctx: Context, job_id: int) -> None:
 @pass_ctx
 def harvest_schedule(ctx: Context, poll: float) -> None:
     """Run every enabled source on its cron schedule until stopped (Ctrl-C or SIGTERM;
-    usable as a systemd service)."""
+    usable as a systemd service); enabled mqtt sources listen all the time."""
     from harvesters.run import JobResult
     from harvesters.schedule import next_runs, run_schedule
 
@@ -215,6 +215,43 @@ def harvest_schedule(ctx: Context, poll: float) -> None:
         )
     except KeyboardInterrupt:
         click.echo("gestoppt / stopped")
+
+
+@harvest.command("listen")
+@click.argument("name")
+@click.option("--seconds", type=float, help="Stop after this many seconds (default: never).")
+@pass_ctx
+def harvest_listen(ctx: Context, name: str, seconds: float | None) -> None:
+    """Subscribe to the mqtt source NAME and store its readings as they arrive, until stopped
+    (Ctrl-C or SIGTERM; usable as a systemd service)."""
+    import signal
+
+    from harvesters.base import SourceError
+    from harvesters.config import load_sources
+    from harvesters.mqtt_listener import Listener
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = ctx.settings
+    configs, problems = load_sources(settings.harvest_path)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    config = next((c for c in configs if c.name == name), None)
+    if config is None or config.type != "mqtt":
+        mqtt = sorted(c.name for c in configs if c.type == "mqtt")
+        raise click.ClickException(
+            f"Keine mqtt-Quelle „{name}“ / no mqtt source '{name}'; "
+            f"bekannt / known: {', '.join(mqtt) or '-'}"
+        )
+    try:
+        listener = Listener(
+            ctx.store, config, files_dir=settings.files_path, base_url=settings.base_url
+        )
+    except SourceError as exc:
+        raise click.ClickException(f"{exc.where}: {exc.message_de} / {exc.message_en}") from None
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: listener.stop.set())
+    counts = listener.run(seconds)
+    click.echo(f"{name}: {counts.line()}")
 
 
 @harvest.command("schema")
