@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Make sure the services the tests talk to are installed and running: PostgreSQL 15 with PostGIS
-# from Debian's packages, and GDAL's command-line tools (ogrinfo, ogr2ogr, for the OGC API tests).
+# from Debian's packages, GDAL's command-line tools (ogrinfo, ogr2ogr, for the OGC API tests) and
+# Mosquitto (the MQTT tests start brokers of their own on free ports).
 # As root it installs and starts them; otherwise it says what is missing.
 set -u
 as_root() { [ "$(id -u)" = 0 ]; }
 missing=()
-for pkg in postgresql-15 postgresql-15-postgis-3 gdal-bin cgi-mapserver; do
+for pkg in postgresql-15 postgresql-15-postgis-3 gdal-bin cgi-mapserver mosquitto; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
