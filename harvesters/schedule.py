@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from croniter import croniter
 
 from catalog.harvest_state import HarvestBusy
+from catalog.sensors.store import SensorStore
+from catalog.sensors.times import DAY
 from catalog.store import Store
 from harvesters.base import SourceConfig
 from harvesters.config import load_sources
@@ -65,6 +68,22 @@ def run_due(
     return results
 
 
+ONE_DAY = timedelta(days=1)
+
+
+def prune_sensor_data(store: Store, retention_days: int) -> int:
+    """Delete raw readings older than the retention time (aggregates stay)."""
+    before = int(time.time() * 1000) - retention_days * DAY
+    try:
+        removed = SensorStore(store.engine).prune(before)
+    except Exception:  # a busy store: the next day tries again; harvesting goes on
+        log.exception("pruning sensor readings failed")
+        return 0
+    if removed:
+        log.info("pruned %d raw sensor readings older than %d days", removed, retention_days)
+    return removed
+
+
 def run_schedule(
     store: Store,
     folder: Path,
@@ -74,16 +93,22 @@ def run_schedule(
     stop: threading.Event | None = None,
     report: Callable[[JobResult], None] = lambda r: None,
     poll: float = 30.0,
+    retention_days: int = 0,
 ) -> None:
     """Loop until ``stop`` (or SIGTERM); the folder is read again every round, so new or
-    edited source files count without a restart."""
+    edited source files count without a restart. Raw sensor readings older than
+    ``retention_days`` (0: keep all) are pruned at the start and then once a day."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     due: dict[str, datetime] = {}
     listeners = Listeners(store, files_dir, base_url)  # mqtt sources listen all the time
+    pruned: datetime | None = None
     try:
         while not stop.is_set():
+            if retention_days > 0 and (pruned is None or datetime.now(UTC) - pruned > ONE_DAY):
+                pruned = datetime.now(UTC)
+                prune_sensor_data(store, retention_days)
             configs, problems = load_sources(folder)
             for problem in problems:
                 log.warning("%s", problem)

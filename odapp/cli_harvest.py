@@ -212,6 +212,7 @@ def harvest_schedule(ctx: Context, poll: float) -> None:
             settings.base_url,
             report=report,
             poll=poll,
+            retention_days=settings.sensor_retention_days,
         )
     except KeyboardInterrupt:
         click.echo("gestoppt / stopped")

@@ -3,6 +3,8 @@ taken recorded with its reason, times without zone read in the source's zone."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from catalog.sensors.store import SensorStore
@@ -71,3 +73,33 @@ def test_sink_records_every_value_it_did_not_take(sqlite_store: Store) -> None:
 def test_unknown_zone_is_a_source_error(sqlite_store: Store) -> None:
     with pytest.raises(SourceError, match="Unknown time zone"):
         SensorSink(sqlite_store.engine, config(timezone="Europe/Dresden"))
+
+
+def test_the_schedule_prunes_old_raw_readings(sqlite_store: Store, tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from catalog.sensors.store import Reading
+    from catalog.sensors.times import DAY
+    from harvesters.schedule import run_schedule
+
+    sink = SensorSink(sqlite_store.engine, config())
+    ds = sink.datastream(sink.thing("s1", "Station 1"), "pm10", "PM10")
+    now = int(time.time() * 1000)
+    sensors = SensorStore(sqlite_store.engine)
+    sensors.ingest("umwelt", [Reading(ds, now - d * DAY, float(d)) for d in range(10)])
+    stop = threading.Event()
+    (tmp_path / "sources").mkdir()
+    worker = threading.Thread(
+        target=run_schedule,
+        args=(sqlite_store, tmp_path / "sources", tmp_path / "files", "http://odapp.test"),
+        kwargs={"stop": stop, "poll": 0.5, "retention_days": 3},
+    )
+    worker.start()
+    deadline = time.monotonic() + 20
+    while len(sensors.series(ds)) > 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stop.set()
+    worker.join(20)
+    assert [r.value for r in sensors.series(ds)] == [2.0, 1.0, 0.0]
+    assert sum(r.count for r in sensors.series(ds, resolution="day")) == 10  # kept
