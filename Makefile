@@ -38,6 +38,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/catalog_io.py --sizes 10000 --backends sqlite,postgresql
 	$(BIN)/python bench/search.py --sizes 10000 --backends sqlite,postgresql
+	$(BIN)/python bench/sensors.py --days 365 --streams 2 --backends sqlite,postgresql
 	$(BIN)/python bench/harvest.py --datasets 10000 --backends sqlite,postgresql
 	$(BIN)/python bench/ogc_features.py --points 100000 --requests 300
 

@@ -87,20 +87,22 @@ def bulk(store: Store, rows: list[Reading]) -> float:
     return time.perf_counter() - started
 
 
-def raw_peer(store: Store, rows: list[Reading]) -> float:
+def raw_peer(store: Store, rows: list[Reading], table: str = "peer") -> float:
     """The same rows into a bare table with the same unique key, the fastest plain way."""
     tuples = [(r.datastream_id, r.start, r.result) for r in rows]
     if store.dialect == "sqlite":
-        path = store.database_url.removeprefix("sqlite:///") + ".peer"
+        path = store.database_url.removeprefix("sqlite:///") + f".{table}"
         conn = sqlite3.connect(path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(
-            "CREATE TABLE peer (id INTEGER PRIMARY KEY, ds INTEGER, t INTEGER, v REAL, "
+            f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, ds INTEGER, t INTEGER, v REAL, "
             "UNIQUE (ds, t))"
         )
         started = time.perf_counter()
         for i in range(0, len(tuples), BATCH):
-            conn.executemany("INSERT INTO peer (ds, t, v) VALUES (?, ?, ?)", tuples[i : i + BATCH])
+            conn.executemany(
+                f"INSERT INTO {table} (ds, t, v) VALUES (?, ?, ?)", tuples[i : i + BATCH]
+            )
             conn.commit()
         elapsed = time.perf_counter() - started
         conn.close()
@@ -109,14 +111,14 @@ def raw_peer(store: Store, rows: list[Reading]) -> float:
 
     with psycopg.connect(POSTGRES_URL) as conn:
         conn.execute(
-            "CREATE TABLE peer (id bigserial PRIMARY KEY, ds int, t bigint, v double precision, "
-            "UNIQUE (ds, t))"
+            f"CREATE TABLE {table} (id bigserial PRIMARY KEY, ds int, t bigint, "
+            "v double precision, UNIQUE (ds, t))"
         )
         conn.commit()
         started = time.perf_counter()
         with conn.cursor() as cur:
             for i in range(0, len(tuples), BATCH):
-                with cur.copy("COPY peer (ds, t, v) FROM STDIN") as copy:
+                with cur.copy(f"COPY {table} (ds, t, v) FROM STDIN") as copy:
                     for row in tuples[i : i + BATCH]:
                         copy.write_row(row)
                 conn.commit()
@@ -241,24 +243,195 @@ def main(argv: list[str] | None = None) -> int:
                 f"STA page {fig.get('sta_24h_page_ms', '–')} ms",
                 flush=True,
             )
+            store.engine.dispose()
             if args.file_days:
                 fig.update(file_import(backend, folder, args.file_days))
             if args.live:
                 fig.update(live(backend, folder, args.live))
             figures[backend] = fig
-            store.engine.dispose()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(figures, indent=2))
     print(f"figures written to {args.json}")
     return 0
 
 
+def luft_file(path: Path, days: int) -> int:
+    """A luft-style export: header, units row, German decimal commas and ``;``, local time
+    with the hour-ending label, ten-minute values of six columns. Returns the reading count."""
+    from datetime import datetime, timedelta
+
+    columns = ["NO2", "NO", "O3", "PM10_TEOM", "TEMP", "FEUCHT"]
+    units = ["µg/m³", "µg/m³", "µg/m³", "µg/m³", "GRADC", "PROZ"]
+    rng = random.Random(7)
+    lines = ["Datum;Zeit;" + ";".join(columns), "yyyy-mm-dd;hh:mm;" + ";".join(units)]
+    start = datetime(2025, 1, 1)  # local wall-clock times, winter time at the start
+    seen = set()
+    n = 0
+    for i in range(1, days * 144 + 1):
+        when = start + timedelta(minutes=10 * i)
+        label = when.strftime("%Y-%m-%d;%H:%M")
+        if label in seen:
+            continue
+        seen.add(label)
+        values = [f"{rng.uniform(0, 80):.1f}".replace(".", ",") for _ in columns]
+        lines.append(label + ";" + ";".join(values))
+        n += len(columns)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return n
+
+
 def file_import(backend: str, folder: Path, days: int) -> dict[str, Any]:
-    return {}
+    """The timeseries-files source end to end on a generated file, next to csv + raw insert."""
+    from harvesters.base import Defaults, SourceConfig
+    from harvesters.run import run_source
+
+    data = folder / f"files-{backend}"
+    data.mkdir(exist_ok=True)
+    expected = luft_file(data / "luft_2025_Bench-Station.csv", days)
+    store = fresh_store(backend, folder)
+    config = SourceConfig(
+        name="bench-files",
+        type="timeseries-files",
+        organization={"name": "Bench"},
+        folder=str(data),
+        defaults=Defaults(license="http://dcat-ap.de/def/licenses/dl-by-de/2.0"),
+        options={"timezone": "Europe/Berlin"},
+    )
+    started = time.perf_counter()
+    result = run_source(store, config, files_dir=folder / "out")
+    seconds = time.perf_counter() - started
+    stored = result.counts.get("observations", 0)
+    peer = parse_and_insert_peer(store, data / "luft_2025_Bench-Station.csv")
+    store.engine.dispose()
+    fig = {
+        "file_readings": expected,
+        "file_stored": stored,
+        "file_seconds": round(seconds, 2),
+        "file_per_second": round(stored / seconds),
+        "file_peer_seconds": round(peer, 2),
+        "file_vs_peer": round(seconds / peer, 2),
+    }
+    print(
+        f"[{backend}] file import {stored:,} readings (status {result.status}): {seconds:.1f} s "
+        f"= {fig['file_per_second']:,}/s; csv module + raw insert {peer:.1f} s "
+        f"(ratio {fig['file_vs_peer']})",
+        flush=True,
+    )
+    return fig
+
+
+def parse_and_insert_peer(store: Store, path: Path) -> float:
+    """The least any importer does: read the CSV with the csv module, take the numbers and
+    insert them raw (time zones, units, checks and aggregates left out)."""
+    import csv
+    from datetime import datetime
+
+    started = time.perf_counter()
+    rows: list[Reading] = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter=";")
+        header = next(reader)
+        next(reader)
+        for line in reader:
+            when = int(datetime.strptime(line[0] + line[1], "%Y-%m-%d%H:%M").timestamp() * 1000)
+            for col in range(2, len(header)):
+                rows.append(Reading(col, when, float(line[col].replace(",", "."))))
+    parsed = time.perf_counter() - started
+    return parsed + raw_peer(store, rows, table=f"peer_file_{store.dialect}")
 
 
 def live(backend: str, folder: Path, messages: int) -> dict[str, Any]:
-    return {}
+    """Readings published to a real Mosquitto as fast as paho sends them, stored by
+    `odapp harvest listen` in another process: observations per second until the last one
+    is stored."""
+    import os
+    import subprocess
+
+    import paho.mqtt.client as mqtt
+    import yaml
+    from sqlalchemy import text
+
+    from tests.mosquitto import Mosquitto, available
+
+    if not available():
+        print(f"[{backend}] live: mosquitto not installed, skipped", flush=True)
+        return {}
+    store = fresh_store(backend, folder)
+    broker = Mosquitto(folder / f"mosquitto-{backend}").start()
+    harvest = folder / f"harvest-{backend}"
+    harvest.mkdir(exist_ok=True)
+    (harvest / "bench-mqtt.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "bench-mqtt",
+                "type": "mqtt",
+                "url": broker.url,
+                "organization": {"name": "Bench"},
+                "defaults": {"license": "dl-by-de/2.0"},
+                "options": {"mappings": [{"topic": "bench/{thing}/{datastream}", "time": "t"}]},
+            }
+        )
+    )
+    env = {
+        **os.environ,
+        "ODAPP_DATABASE_URL": store.database_url,
+        "ODAPP_HARVEST_DIR": str(harvest),
+        "ODAPP_FILES_DIR": str(folder / "out"),
+    }
+    log = open(folder / f"listen-{backend}.log", "wb")  # noqa: SIM115 (closed below)
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "odapp.cli", "harvest", "listen", "bench-mqtt"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "subscribed" not in (folder / f"listen-{backend}.log").read_text():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the listener did not subscribe")
+            time.sleep(0.1)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-publisher")
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        started = time.perf_counter()
+        infos = []
+        for i in range(messages):
+            when = 1_767_225_600_000 + (i // 10) * 1000  # 2026-01-01, ten stations a second
+            payload = json.dumps({"t": when, "value": i % 500})
+            infos.append(client.publish(f"bench/s{i % 10}/pm10", payload, qos=1))
+        for info in infos:
+            info.wait_for_publish(60)
+        published = time.perf_counter() - started
+        count = 0
+        while count < messages and time.perf_counter() - started < 300:
+            with store.engine.connect() as conn:
+                count = conn.execute(text("SELECT count(*) FROM sensor_observations")).scalar()
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        client.loop_stop()
+        client.disconnect()
+    finally:
+        listener.terminate()
+        listener.wait(30)
+        log.close()
+        broker.stop()
+        store.engine.dispose()
+    fig = {
+        "live_messages": messages,
+        "live_stored": count,
+        "live_publish_seconds": round(published, 2),
+        "live_seconds": round(seconds, 2),
+        "live_per_second": round(count / seconds),
+    }
+    print(
+        f"[{backend}] live MQTT: {count:,} of {messages:,} readings stored {seconds:.1f} s after "
+        f"the first publish = {fig['live_per_second']:,}/s (publishing took {published:.1f} s)",
+        flush=True,
+    )
+    return fig
 
 
 if __name__ == "__main__":
