@@ -130,11 +130,14 @@ Item = Harvested | Unchanged | RecordError
 class SourceError(Exception):
     """The source could not be read completely: the run fails and nothing is written."""
 
-    def __init__(self, where: str, message_de: str, message_en: str) -> None:
+    def __init__(
+        self, where: str, message_de: str, message_en: str, status: int | None = None
+    ) -> None:
         super().__init__(f"{where}: {message_en}")
         self.where = where
         self.message_de = message_de
         self.message_en = message_en
+        self.status = status  # the HTTP status, where the source answered with an error
 
     def to_dict(self) -> dict[str, str]:
         return {"where": self.where, "message_de": self.message_de, "message_en": self.message_en}

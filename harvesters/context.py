@@ -102,6 +102,7 @@ class RunContext:
                 url,
                 f"Die Quelle antwortet mit HTTP {response.status_code} {response.reason}.",
                 f"The source answered HTTP {response.status_code} {response.reason}.",
+                status=response.status_code,
             )
         return response
 

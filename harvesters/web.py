@@ -1,4 +1,5 @@
-"""Harvest jobs over HTTP: ``/api/harvest/jobs`` (JSON), the sources and their records."""
+"""Harvest jobs over HTTP: ``/api/harvest/jobs`` (JSON), the sources, their records and the
+sensor input they rejected or normalised."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from catalog.errors import CatalogError, InputError
 from catalog.harvest_state import HarvestLedger
+from catalog.sensors.store import SensorStore
 from harvesters.config import load_sources
 from harvesters.config_schema import SCHEMA
 
@@ -79,6 +81,15 @@ def sources() -> Response:
 def records(name: str) -> Response:
     """A source's records: the dataset each feeds, when it changed, its validation report."""
     return jsonify({"source": name, "records": _ledger().source_records(name)})
+
+
+@bp.get("/api/harvest/sources/<name>/issues")
+def issues(name: str) -> Response:
+    """Sensor input of a source that was rejected or normalised, newest first, with the
+    reason in German and English, the place (topic, file and line, URL) and the value."""
+    limit = _int("limit", 100, 1000)
+    found = SensorStore(current_app.config["ODAPP_STORE"].engine).issues(name, limit)
+    return jsonify({"source": name, "issues": found, "limit": limit})
 
 
 @bp.get("/api/harvest/schema.json")

@@ -103,3 +103,23 @@ def test_the_schedule_prunes_old_raw_readings(sqlite_store: Store, tmp_path: Pat
     worker.join(20)
     assert [r.value for r in sensors.series(ds)] == [2.0, 1.0, 0.0]
     assert sum(r.count for r in sensors.series(ds, resolution="day")) == 10  # kept
+
+
+def test_a_sources_issues_over_http(sqlite_store: Store) -> None:
+    from odapp.app import create_app
+    from odapp.settings import Settings
+
+    sink = SensorSink(sqlite_store.engine, config())
+    ds = sink.datastream(sink.thing("s1", "Station 1"), "pm10", "PM10")
+    sink.reading(ds, "dresden/umwelt/s1/pm10", "2026-11-21T10:00:00Z", "hoch")
+    sink.flush()
+    client = create_app(
+        Settings(database_url=sqlite_store.database_url), sqlite_store
+    ).test_client()
+    body = client.get("/api/harvest/sources/umwelt/issues").get_json()
+    [issue] = body["issues"]
+    assert issue["where"] == "dresden/umwelt/s1/pm10" and issue["value"] == "hoch"
+    assert "keine Zahl" in issue["message_de"] and "not a number" in issue["message_en"]
+    assert client.get("/api/harvest/sources/andere/issues").get_json()["issues"] == []
+    bad = client.get("/api/harvest/sources/umwelt/issues?limit=viele")
+    assert bad.status_code == 400 and "limit" in bad.get_data(as_text=True)

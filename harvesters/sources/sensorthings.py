@@ -267,7 +267,7 @@ def _first_data_array(run: _Run, plain: str, compact: str) -> Any:
     try:
         page = _json(run.context, compact)
     except SourceError as exc:
-        if "HTTP 400" not in exc.message_en:
+        if exc.status != 400:
             raise
         run.data_array = False
         return _json(run.context, plain)
