@@ -261,6 +261,8 @@ class SensorDatastream(Base):
     last_end: Mapped[int | None] = mapped_column(BigInteger)
     last_result: Mapped[float | None] = mapped_column(Float)
     observation_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    # raw readings before this were removed by retention; older input cannot be checked
+    pruned_before: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -117,6 +117,10 @@ _SENSOR_COMMON = {
         "type": "string",
         "description": "EU frequency code of the datasets, e.g. HOURLY, DAILY, CONT",
     },
+    "corrections": {
+        "enum": ["keep", "replace"],
+        "description": "another value for a stored time: keep the first (default) or replace",
+    },
 }
 # type-specific option keys (sensor types); other types keep free-form options
 OPTIONS: dict[str, dict[str, Any]] = {

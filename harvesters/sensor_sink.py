@@ -94,6 +94,8 @@ class SensorSink:
                 f"Unknown time zone '{zone}' (e.g. Europe/Berlin).",
             ) from None
         self.batch_size = int(config.options.get("batch_size") or DEFAULT_BATCH)
+        # a source that publishes corrected values (validated air-quality data) replaces
+        self.replace = config.options.get("corrections") == "replace"
         self.result = IngestResult()
         self.rejected = 0
         self.normalised = 0
@@ -287,7 +289,7 @@ class SensorSink:
         """Store what is pending, with the issues found so far, in one transaction."""
         issues = self._issues + list(self._notes.values())
         if self._pending or issues:
-            done = self.store.ingest(self.source, self._pending, issues)
+            done = self.store.ingest(self.source, self._pending, issues, replace=self.replace)
             self.result.add(done)
         self._pending, self._issues, self._notes = [], [], {}
         return self.result

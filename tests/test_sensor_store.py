@@ -179,3 +179,49 @@ def test_time_parsing_names_what_is_wrong() -> None:
         parse_time("gestern")
     with pytest.raises(ValueError, match="ends before"):
         parse_time("2019-02-01T02:00:00Z/2019-02-01T01:00:00Z")
+
+
+def test_corrected_values_replace_and_recompute_the_aggregates(store: Store) -> None:
+    sensors = SensorStore(store.engine)
+    _, ds = station(sensors)
+    sensors.ingest("luft", [Reading(ds, T0 + i * 600_000, 10.0) for i in range(12)])  # 2 hours
+    # the validated data: one value corrected, one the same, the newest corrected too
+    fixed = [
+        Reading(ds, T0 + 600_000, 40.0),
+        Reading(ds, T0 + 1_200_000, 10.0),
+        Reading(ds, T0 + 11 * 600_000, 4.0),
+    ]
+    kept = sensors.ingest("luft", fixed)  # default: the first value stays
+    assert (kept.conflicts, kept.duplicates) == (2, 1)
+    assert sensors.series(ds, resolution="hour")[0].maximum == 10.0
+    done = sensors.ingest("luft", fixed, replace=True)
+    assert done.conflicts == 2
+    values = [r.value for r in sensors.series(ds)]
+    assert values[1] == 40.0 and values[11] == 4.0 and values.count(10.0) == 10
+    first, second = sensors.series(ds, resolution="hour")
+    assert (first.count, first.minimum, first.maximum) == (6, 10.0, 40.0)
+    assert first.value == pytest.approx(15.0)
+    assert (second.minimum, second.value) == (4.0, pytest.approx(9.0))
+    [day] = sensors.series(ds, resolution="day")
+    assert day.count == 12 and day.value == pytest.approx((10 * 10 + 40 + 4) / 12)
+    with store.engine.connect() as conn:
+        last = conn.execute(text("SELECT last_result FROM sensor_datastreams")).scalar()
+    assert last == 4.0
+    corrected = [i for i in sensors.issues("luft") if i["code"] == "corrected"]
+    assert len(corrected) == 2 and any("10.0 → 40.0" in i["message_en"] for i in corrected)
+
+
+def test_input_older_than_retention_is_refused_with_its_reason(store: Store) -> None:
+    sensors = SensorStore(store.engine)
+    _, ds = station(sensors)
+    sensors.ingest("luft", [Reading(ds, T0 + i * HOUR, 10.0) for i in range(48)])
+    sensors.prune(T0 + DAY)
+    # a redelivered old reading would count twice in the hourly value: refused instead
+    late = sensors.ingest("luft", [Reading(ds, T0 + 5 * HOUR, 10.0), Reading(ds, T0, 99.0)])
+    assert late.inserted == 0
+    assert sensors.series(ds, resolution="hour")[5].count == 1
+    assert sensors.series(ds, resolution="hour")[0].maximum == 10.0
+    [issue] = [i for i in sensors.issues("luft") if i["code"] == "older-than-retention"]
+    assert issue["count"] == 2 and "retention" in issue["message_en"]
+    fresh = sensors.ingest("luft", [Reading(ds, T0 + 30 * HOUR, 12.0)], replace=True)
+    assert fresh.conflicts == 1 and sensors.series(ds, start=T0 + 30 * HOUR)[0].value == 12.0

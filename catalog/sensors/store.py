@@ -281,11 +281,23 @@ class SensorStore:
     # --- ingest -------------------------------------------------------------------------
 
     def ingest(
-        self, source: str, readings: Sequence[Reading], issues: Sequence[Issue] = ()
+        self,
+        source: str,
+        readings: Sequence[Reading],
+        issues: Sequence[Issue] = (),
+        *,
+        replace: bool = False,
     ) -> IngestResult:
-        """Store ``readings`` (each once) and record ``issues``, in one transaction."""
+        """Store ``readings`` (each once) and record ``issues``, in one transaction.
+
+        Another value for a time already stored is a conflict: kept out and recorded, or with
+        ``replace`` (a source that publishes corrected values) taken, with the hourly and daily
+        values recomputed and the correction recorded.
+        """
         result = IngestResult()
         with self.engine.begin() as conn:
+            readings, too_old = self._within_retention(conn, readings)
+            issues = [*issues, *too_old]
             if readings:
                 inserted = (
                     self._insert_postgresql(conn, readings)
@@ -296,13 +308,47 @@ class SensorStore:
                 duplicates = len(readings) - len(inserted)
                 found = list(issues)
                 if duplicates:
-                    found += self._duplicates(conn, readings, inserted, result)
+                    found += self._duplicates(conn, readings, inserted, result, replace)
                 self._aggregate(conn, inserted)
                 self._advance(conn, inserted, result)
                 issues = found
             if issues:
                 self._record(conn, source, issues)
         return result
+
+    def _within_retention(
+        self, conn: Connection, readings: Sequence[Reading]
+    ) -> tuple[Sequence[Reading], list[Issue]]:
+        """Readings older than what retention removed cannot be checked against the raw data
+        any more (a redelivery would count twice in the aggregates): they are refused."""
+        d = SensorDatastream
+        marks = dict(
+            conn.execute(select(d.id, d.pruned_before).where(d.pruned_before.is_not(None))).all()
+        )
+        if not marks:
+            return readings, []
+        kept, refused = [], {}
+        for r in readings:
+            mark = marks.get(r.datastream_id)
+            if mark is not None and r.start < mark:
+                refused[r.datastream_id] = refused.get(r.datastream_id, 0) + 1
+            else:
+                kept.append(r)
+        issues = [
+            Issue(
+                where=f"Datastreams({ds})",
+                action="rejected",
+                code="older-than-retention",
+                de=f"{n} Beobachtung(en) vor {_iso(marks[ds])}: Rohwerte dieser Zeit sind nach "
+                "der Aufbewahrungsfrist gelöscht, daher nicht übernommen.",
+                en=f"{n} observation(s) before {_iso(marks[ds])}: raw readings of that time are "
+                "deleted after the retention period, so they were not taken.",
+                datastream_id=ds,
+                count=n,
+            )
+            for ds, n in refused.items()
+        ]
+        return kept, issues
 
     def record(self, source: str, issues: Sequence[Issue]) -> None:
         """Record issues found before anything could be stored (a payload too large)."""
@@ -387,9 +433,10 @@ class SensorStore:
         readings: Sequence[Reading],
         inserted: list[tuple],
         result: IngestResult,
+        replace: bool = False,
     ) -> list[Issue]:
         """Readings not inserted: the same reading again (counted) or another value for a
-        time already stored (each recorded with both values)."""
+        time already stored (each recorded with both values; taken with ``replace``)."""
         new = {(row[0], row[1]) for row in inserted}
         by_stream: dict[int, list[Reading]] = {}
         seen: set[tuple[int, int]] = set()
@@ -415,12 +462,17 @@ class SensorStore:
                 )
                 stored.update({t: (v, s) for t, v, s in conn.execute(stmt)})
             same = 0
+            corrections: dict[int, tuple[Reading, float | None, str | None]] = {}
             for r in dups:
                 value, text = stored.get(r.start, (None, None))
                 if value == r.result and text == r.text:
                     same += 1
                     continue
                 result.conflicts += 1
+                if replace:  # the last value for a time wins
+                    old = corrections.get(r.start)
+                    corrections[r.start] = (r, *(old[1:] if old else (value, text)))
+                    continue
                 issues.append(
                     Issue(
                         where=f"Datastreams({ds}) {_iso(r.start)}",
@@ -434,6 +486,8 @@ class SensorStore:
                         datastream_id=ds,
                     )
                 )
+            if corrections:
+                issues += self._correct(conn, ds, list(corrections.values()))
             if same:
                 result.duplicates += same
                 issues.append(
@@ -446,6 +500,96 @@ class SensorStore:
                         en=f"{same} observation(s) arrived again and are stored once.",
                         datastream_id=ds,
                         count=same,
+                    )
+                )
+        return issues
+
+    def _correct(
+        self,
+        conn: Connection,
+        ds: int,
+        corrections: list[tuple[Reading, float | None, str | None]],
+    ) -> list[Issue]:
+        """Take corrected values, recompute the hourly and daily values they fall in (from
+        the raw readings, where retention has not removed those), record each correction."""
+        t, a = SensorObservation, SensorAggregate
+        issues = []
+        buckets: set[tuple[str, int, int]] = set()
+        for r, old, old_text in corrections:
+            conn.execute(
+                update(t)
+                .where(t.datastream_id == ds, t.phenomenon_start == r.start)
+                .values(
+                    result=r.result,
+                    result_text=r.text,
+                    phenomenon_end=r.end,
+                    result_time=r.result_time,
+                )
+            )
+            conn.execute(
+                update(SensorDatastream)
+                .where(SensorDatastream.id == ds, SensorDatastream.last_time == r.start)
+                .values(last_result=r.result, last_end=r.end)
+            )
+            hour = r.start - r.start % HOUR
+            buckets |= {("hour", hour, hour + HOUR), ("day", *self.days.bucket(r.start))}
+            was = old if old_text is None else old_text
+            now = r.result if r.text is None else r.text
+            issues.append(
+                Issue(
+                    where=f"Datastreams({ds}) {_iso(r.start)}",
+                    action="corrected",
+                    code="corrected",
+                    de=f"Wert korrigiert: {was} → {now}.",
+                    en=f"Value corrected: {was} → {now}.",
+                    value=str(now),
+                    datastream_id=ds,
+                )
+            )
+        pruned = conn.execute(
+            select(SensorDatastream.pruned_before).where(SensorDatastream.id == ds)
+        ).scalar()
+        for resolution, start, end in sorted(buckets):
+            key = (a.datastream_id == ds, a.resolution == resolution, a.bucket == start)
+            if pruned is not None and pruned > start:  # raw readings of the bucket are gone
+                issues.append(
+                    Issue(
+                        where=f"Datastreams({ds}) {resolution} {_iso(start)}",
+                        action="rejected",
+                        code="aggregate-kept",
+                        de="Die Rohwerte dieses Zeitraums sind nicht mehr gespeichert; der "
+                        "Stunden- bzw. Tageswert bleibt ohne die Korrektur.",
+                        en="The raw readings of this period are no longer kept; the hourly or "
+                        "daily value stays without the correction.",
+                        datastream_id=ds,
+                    )
+                )
+                continue
+            n, total, low, high = conn.execute(
+                select(
+                    func.count(t.result), func.sum(t.result), func.min(t.result), func.max(t.result)
+                )
+                .where(t.datastream_id == ds, t.phenomenon_start >= start)
+                .where(t.phenomenon_start < end)
+            ).one()
+            if not n:
+                conn.execute(delete(a).where(*key))
+            elif (
+                conn.execute(
+                    update(a).where(*key).values(count=n, total=total, minimum=low, maximum=high)
+                ).rowcount
+                == 0
+            ):
+                conn.execute(
+                    insert(a).values(
+                        datastream_id=ds,
+                        resolution=resolution,
+                        bucket=start,
+                        bucket_end=end,
+                        count=n,
+                        total=total,
+                        minimum=low,
+                        maximum=high,
                     )
                 )
         return issues
@@ -596,6 +740,12 @@ class SensorStore:
                     select(t.id, t.datastream_id).where(t.phenomenon_start < before).limit(batch)
                 ).all()
                 if not rows:
+                    d = SensorDatastream
+                    conn.execute(
+                        update(d)
+                        .where((d.pruned_before.is_(None)) | (d.pruned_before < before))
+                        .values(pruned_before=before)
+                    )
                     return removed
                 counts: dict[int, int] = {}
                 for _id, ds in rows:

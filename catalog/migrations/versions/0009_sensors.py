@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("last_end", sa.BigInteger),
         sa.Column("last_result", sa.Float),
         sa.Column("observation_count", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("pruned_before", sa.BigInteger),
         sa.Column("updated_at", TZ, nullable=False),
         sa.UniqueConstraint("thing_id", "source_key", name="uq_sensor_datastreams_key"),
     )
