@@ -37,6 +37,7 @@ from catalog.sensors.times import (
     HOUR,
     DayBuckets,
     TimeError,
+    db_int,
     from_ms,
     iso,
     iso_interval,
@@ -300,6 +301,8 @@ def stream_conditions(
         column, kind = filters[name]
         try:
             value = kind(raw)
+            if kind is int:
+                value = db_int(value)
         except ValueError:
             raise bad(
                 f"{name}: '{raw}' ist keine Zahl.", f"{name}: '{raw}' is not a number."
@@ -477,7 +480,7 @@ class LatestProvider(SensorProvider):
 
     def get(self, identifier: str, crs_transform_spec: Any = None, **_kwargs: Any) -> dict:
         try:
-            ds = int(identifier)
+            ds = db_int(int(identifier))
         except ValueError:
             raise ProviderItemNotFoundError(user_msg=f"no datastream {identifier!r}") from None
         with self.engine.connect() as conn:
@@ -776,12 +779,12 @@ class SeriesProvider(SensorProvider):
         missing = ProviderItemNotFoundError(user_msg=f"no item {identifier!r}")
         try:
             if self.raw:
-                condition = [SensorObservation.id == int(identifier)]
+                condition = [SensorObservation.id == db_int(int(identifier))]
             else:
                 ds, bucket = identifier.split("-", 1)
                 condition = [
-                    SensorAggregate.datastream_id == int(ds),
-                    SensorAggregate.bucket == int(bucket),
+                    SensorAggregate.datastream_id == db_int(int(ds)),
+                    SensorAggregate.bucket == db_int(int(bucket)),
                 ]
         except ValueError:
             raise missing from None

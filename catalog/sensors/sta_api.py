@@ -38,6 +38,7 @@ from catalog.sensors.sta_query import (
     QueryError,
     parse_options,
 )
+from catalog.sensors.times import LARGEST_INT
 from catalog.store import Store
 
 bp = Blueprint("sta", __name__, url_prefix="/sta/v1.1")
@@ -160,6 +161,8 @@ def _segments(path: str) -> list[Segment]:
         else:
             key = m.group(2) or m.group(3)
             has_key = m.group(0).endswith(")")
+            if key and int(key) > LARGEST_INT:  # no row has it; the driver would overflow
+                raise _not_found(f"Unbekannter Schlüssel {key[:40]}.", f"Unknown key {key[:40]}.")
             out.append(Segment(m.group(1), int(key) if key else None, has_key))
     return out
 

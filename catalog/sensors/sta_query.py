@@ -46,10 +46,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from catalog.sensors.times import TimeError, parse_instant
+from catalog.sensors.times import LARGEST_INT, TimeError, parse_instant
 
 DEFAULT_TOP = 100
 MAX_TOP = 10_000
+LARGEST = 2**62  # what both databases take as an integer (a larger $skip overflowed SQLite)
 OPTIONS = ("$top", "$skip", "$count", "$filter", "$orderby", "$select", "$expand", "$resultFormat")
 NESTED_OPTIONS = ("$top", "$skip", "$count", "$filter", "$orderby", "$select", "$expand")
 COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")
@@ -303,6 +304,8 @@ def _number_or_time(
     assert m is not None  # text[i] is a digit
     raw = m.group(0)
     value: int | float = float(raw) if any(c in raw for c in ".eE") else int(raw)
+    if isinstance(value, int) and abs(value) > LARGEST_INT:  # compares as a float instead
+        value = float(value)
     tokens.append(Token("number", raw, value, pos))
     return m.end()
 
@@ -509,12 +512,12 @@ def _split(text: str, sep: str, offset: int) -> list[tuple[str, int]]:
 
 def _int(text: str, option: str, opts: Options, offset: int, *, lowest: int = 0) -> int:
     value = text.strip()
-    if not re.fullmatch(r"\d+", value) or int(value) < lowest:
+    if not re.fullmatch(r"\d+", value) or not lowest <= int(value) <= LARGEST:
         raise opts.error(
             option,
             offset,
-            f"'{value[:40]}' ist keine ganze Zahl ≥ {lowest}.",
-            f"'{value[:40]}' is not a whole number ≥ {lowest}.",
+            f"'{value[:40]}' ist keine ganze Zahl von {lowest} bis {LARGEST}.",
+            f"'{value[:40]}' is not a whole number from {lowest} to {LARGEST}.",
         )
     return int(value)
 

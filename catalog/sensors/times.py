@@ -10,6 +10,17 @@ DAY = 24 * HOUR
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
+LARGEST_INT = 2**63 - 1  # what SQLite and PostgreSQL bigint hold
+
+
+def db_int(value: int) -> int:
+    """``value`` if a database integer can hold it; ValueError otherwise (an id or key from
+    a URL that no row can have: a 404 or 400, never an overflow in the driver)."""
+    if not -LARGEST_INT <= value <= LARGEST_INT:
+        raise ValueError(f"{value} is out of range")
+    return value
+
+
 class TimeError(ValueError):
     """A time that cannot be read; ``de``/``en`` say why."""
 
