@@ -36,7 +36,7 @@ HARVESTABLE = [
     if p.name not in BROKEN
 ]
 PAGE_SIZE = 7
-DEMO_COUNT = 30  # 26 datasets, 1 series, 3 data services
+DEMO_COUNT = 33  # 29 datasets (3 sensor stations), 1 series, 3 data services
 
 
 def source(name: str, url: str, **kwargs: Any) -> SourceConfig:
@@ -283,7 +283,7 @@ def test_unchanged_rerun_reads_no_page_and_is_much_faster(
 
     again = run_source(sqlite_store, config, files_dir=tmp_path, base_url=BASE)
     assert again.status == "succeeded"
-    assert again.counts == {"new": 0, "changed": 0, "unchanged": 30, "withdrawn": 0, "failed": 0}
+    assert again.counts == {"new": 0, "changed": 0, "unchanged": DEMO_COUNT, "withdrawn": 0, "failed": 0}
 
     def best(make: Callable[[], Recording], n: int = 3) -> float:
         times = []

@@ -113,8 +113,11 @@ def _dataset(
 def _distributions(thing_id: int, sta: str, base: str, name: str) -> list[model.Distribution]:
     csv = f"{base}/sensors/things/{thing_id}/observations.csv"
     ogc = f"{base}/ogc/collections/sensor-observations/items?thing_id={thing_id}"
+    # stable IRIs (fragments of the Thing's resource): CKAN and DCAT name them alike
+    thing = f"{sta}/Things({thing_id})"
     return [
         model.Distribution(
+            uri=f"{thing}#sta",
             title={"de": "SensorThings API 1.1", "en": "SensorThings API 1.1"},
             description={
                 "de": f"Station, Zeitreihen und alle Beobachtungen von {name}.",
@@ -126,6 +129,7 @@ def _distributions(thing_id: int, sta: str, base: str, name: str) -> list[model.
             conforms_to=[STA_SPEC],
         ),
         model.Distribution(
+            uri=f"{thing}#ogc-api",
             title={"de": "OGC API Features: Beobachtungen", "en": "OGC API Features: readings"},
             description={
                 "de": "Beobachtungen als GeoJSON, abfragbar nach Zeitraum (datetime).",
@@ -137,6 +141,7 @@ def _distributions(thing_id: int, sta: str, base: str, name: str) -> list[model.
             conforms_to=[OGC_FEATURES_SPEC],
         ),
         model.Distribution(
+            uri=f"{thing}#csv",
             title={"de": "CSV: alle Rohwerte", "en": "CSV: every raw reading"},
             description={
                 "de": "Mit ?datetime=Anfang/Ende einen Zeitraum, mit ?resolution=hour oder day "
