@@ -39,8 +39,6 @@ import csv
 import dataclasses
 import datetime as dt
 import email.utils
-import fnmatch
-import glob as globlib
 import hashlib
 import json
 import re
@@ -69,6 +67,7 @@ from harvesters.base import (
     SourceError,
     Unchanged,
 )
+from harvesters.sources.file_listing import local_paths
 from harvesters.sources.sidecar import (
     Sidecar,
     SidecarError,
@@ -85,7 +84,6 @@ MAPPING_VERSION = 1
 DEFAULT_SUFFIXES = (".csv", ".tsv", ".xlsx", ".geojson", ".zip", ".gpkg", ".kml")
 _DATA_SUFFIXES = {*DEFAULT_SUFFIXES, ".json", ".kmz", ".shp", ".txt", ".xls"}
 _YEAR_COLUMNS = {"jahr", "year", "berichtsjahr"}
-FILTER_KEYS = ("include", "exclude", "recursive")
 # reader format -> (EU file type code, IANA media type)
 FILE_TYPES = {
     "csv": ("CSV", "text/csv"),
@@ -165,30 +163,10 @@ def _os_error(where: str, exc: OSError) -> SourceError:
 
 
 def _list_files(config: SourceConfig) -> list[_DataFile]:
-    include, exclude, recursive = _filters(config)
-    if config.folder:
-        base = config.resolve(config.folder)
-        if not base.is_dir():
-            raise SourceError(
-                str(base),
-                f"Ordner {base} nicht gefunden (ist das Netzlaufwerk verbunden?)",
-                f"folder {base} not found (is the network drive connected?)",
-            )
-        found = base.rglob("*") if recursive else base.iterdir()
-    else:
-        assert config.glob is not None
-        pattern = config.resolve(config.glob)
-        base = _fixed_prefix(pattern)
-        found = (Path(p) for p in globlib.glob(str(pattern), recursive=True))
-    files: list[_DataFile] = []
-    for path in found:
-        if not path.is_file():
-            continue
-        rel = path.relative_to(base).as_posix()
-        if _ignored(rel) or not _selected(rel, include, exclude):
-            continue
-        files.append(_DataFile(path, rel, rel, path.resolve().as_uri()))
-    files.sort(key=lambda f: f.source_id)
+    files = [
+        _DataFile(path, rel, rel, path.resolve().as_uri())
+        for path, rel in local_paths(config, DEFAULT_SUFFIXES, is_sidecar_name)
+    ]
     _flatten_names(files)
     return files
 
@@ -203,72 +181,6 @@ def _flatten_names(files: list[_DataFile]) -> None:
             digest = hashlib.sha1(data_file.source_id.encode()).hexdigest()[:8]
             name = f"{digest}-{name}"
         data_file.name = name
-
-
-def _filters(config: SourceConfig) -> tuple[list[str], list[str], bool]:
-    filters = config.filters or {}
-    where = f"{config.path or config.name}: filters"
-    for key in filters:
-        if key not in FILTER_KEYS:
-            raise SourceError(
-                f"{where}.{key}",
-                f"unbekannter Filter '{key}' (erlaubt: {', '.join(FILTER_KEYS)})",
-                f"unknown filter '{key}' (allowed: {', '.join(FILTER_KEYS)})",
-            )
-    patterns: dict[str, list[str]] = {}
-    for key in ("include", "exclude"):
-        value = filters.get(key) or []
-        value = [value] if isinstance(value, str) else value
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SourceError(
-                f"{where}.{key}",
-                f"'{key}' muss ein Muster oder eine Liste von Mustern sein (z. B. '*.csv')",
-                f"'{key}' must be a pattern or a list of patterns (e.g. '*.csv')",
-            )
-        patterns[key] = value
-    recursive = filters.get("recursive", False)
-    if not isinstance(recursive, bool):
-        raise SourceError(
-            f"{where}.recursive",
-            "'recursive' muss true oder false sein",
-            "'recursive' must be true or false",
-        )
-    return patterns["include"], patterns["exclude"], recursive
-
-
-def _fixed_prefix(pattern: Path) -> Path:
-    parts: list[str] = []
-    for part in pattern.parts:
-        if any(c in part for c in "*?["):
-            break
-        parts.append(part)
-    prefix = Path(*parts) if parts else Path(".")
-    return prefix if prefix != pattern else prefix.parent
-
-
-def _ignored(rel: str) -> bool:
-    parts = PurePosixPath(rel).parts
-    name = parts[-1]
-    return (
-        any(p.startswith(".") for p in parts)
-        or name.startswith("~$")
-        or name.endswith(("~", ".tmp", ".part", ".crdownload"))
-        or is_sidecar_name(name)
-    )
-
-
-def _selected(rel: str, include: list[str], exclude: list[str]) -> bool:
-    if include:
-        if not any(_matches(rel, p) for p in include):
-            return False
-    elif not rel.lower().endswith(DEFAULT_SUFFIXES):
-        return False
-    return not any(_matches(rel, p) for p in exclude)
-
-
-def _matches(rel: str, pattern: str) -> bool:
-    target = rel if "/" in pattern else PurePosixPath(rel).name
-    return fnmatch.fnmatchcase(target.lower(), pattern.lower())
 
 
 def _dataset_uris(context: Context, source_ids: list[str]) -> dict[str, str]:

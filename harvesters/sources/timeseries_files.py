@@ -34,7 +34,6 @@ described in :mod:`harvesters.sources.timeseries_table`.
 from __future__ import annotations
 
 import fnmatch
-import glob as globlib
 import hashlib
 import json
 import math
@@ -51,6 +50,7 @@ from catalog.schema import SensorDatastream
 from catalog.sensors.store import Reading, SensorStore
 from harvesters.base import Context, Item, RecordError, SourceConfig, SourceError
 from harvesters.sensor_sink import SensorSink, ValueProblem, number
+from harvesters.sources.file_listing import local_paths
 from harvesters.sources.timeseries_table import (
     DAY,
     Column,
@@ -64,7 +64,6 @@ from harvesters.sources.timeseries_table import (
 # Bump when the reading of files changes: every file is then parsed again.
 MAPPING_VERSION = 1
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
-FILTER_KEYS = ("include", "exclude", "recursive")
 PARSE_OPTIONS = (
     "timezone",
     "time_label",
@@ -381,79 +380,14 @@ def _url_file(context: Context, url: str) -> _File:
 
 
 def _local_files(config: SourceConfig) -> list[_File]:
-    include, exclude, recursive = _filters(config)
-    if config.folder:
-        base = config.resolve(config.folder)
-        if not base.is_dir():
-            raise SourceError(
-                str(base),
-                f"Ordner {base} nicht gefunden (ist das Netzlaufwerk verbunden?)",
-                f"folder {base} not found (is the network drive connected?)",
-            )
-        found = base.rglob("*") if recursive else base.iterdir()
-    else:
-        assert config.glob is not None
-        pattern = config.resolve(config.glob)
-        base = _fixed_prefix(pattern)
-        found = (Path(p) for p in globlib.glob(str(pattern), recursive=True))
-    files = []
-    for path in found:
-        if not path.is_file():
-            continue
-        rel = path.relative_to(base).as_posix()
-        if _ignored(rel) or not _selected(rel, include, exclude):
-            continue
-        files.append(_File(rel, rel, path.name, path.resolve().as_uri(), path.read_bytes, path))
-    return sorted(files, key=lambda f: f.source_id)
+    return [
+        _File(rel, rel, path.name, path.resolve().as_uri(), path.read_bytes, path)
+        for path, rel in local_paths(config, SUFFIXES, _is_yaml)
+    ]
 
 
-def _filters(config: SourceConfig) -> tuple[list[str], list[str], bool]:
-    filters = config.filters or {}
-    for key in filters:
-        if key not in FILTER_KEYS:
-            raise SourceError(
-                f"filters.{key}",
-                f"unbekannter Filter '{key}' (erlaubt: {', '.join(FILTER_KEYS)})",
-                f"unknown filter '{key}' (allowed: {', '.join(FILTER_KEYS)})",
-            )
-    patterns = []
-    for key in ("include", "exclude"):
-        value = filters.get(key) or []
-        patterns.append([value] if isinstance(value, str) else list(value))
-    return patterns[0], patterns[1], bool(filters.get("recursive", False))
-
-
-def _fixed_prefix(pattern: Path) -> Path:
-    parts: list[str] = []
-    for part in pattern.parts:
-        if any(c in part for c in "*?["):
-            break
-        parts.append(part)
-    prefix = Path(*parts) if parts else Path(".")
-    return prefix if prefix != pattern else prefix.parent
-
-
-def _ignored(rel: str) -> bool:
-    parts = PurePosixPath(rel).parts
-    name = parts[-1]
-    return (
-        any(p.startswith(".") for p in parts)
-        or name.startswith("~$")
-        or name.endswith(("~", ".tmp", ".part", ".crdownload", ".yaml", ".yml"))
-    )
-
-
-def _selected(rel: str, include: list[str], exclude: list[str]) -> bool:
-    def matches(pattern: str) -> bool:
-        target = rel if "/" in pattern else PurePosixPath(rel).name
-        return fnmatch.fnmatchcase(target.lower(), pattern.lower())
-
-    if include:
-        if not any(matches(p) for p in include):
-            return False
-    elif not rel.lower().endswith(SUFFIXES):
-        return False
-    return not any(matches(p) for p in exclude)
+def _is_yaml(name: str) -> bool:  # source files and notes kept beside the data
+    return name.endswith((".yaml", ".yml"))
 
 
 # --- one file ----------------------------------------------------------------------------
