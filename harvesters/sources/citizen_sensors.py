@@ -39,6 +39,7 @@ from sqlalchemy import Engine, func, select
 
 from catalog.schema import SensorDatastream, SensorThing
 from catalog.sensors.times import DAY, TimeError, iso, parse_instant, to_ms
+from harvesters import sensor_vocabulary as v
 from harvesters.base import Context, Item, SourceError
 from harvesters.sensor_sink import SensorSink
 
@@ -51,31 +52,16 @@ HISTORY_SPAN = 30 * DAY  # openSenseMap answers for at most one month per reques
 HISTORY_LIMIT = 10_000  # … and at most this many measurements
 _SKIPPED = "skipped"  # memory key: what the last run left out and why
 
-# --- what is measured: names, definitions and units as the other sensor sources write them ---
+# --- what is measured (harvesters.sensor_vocabulary, shared with the other sensor sources) ---
 
-UCUM = "http://unitsofmeasure.org/ucum.html#"
-EIONET = "http://dd.eionet.europa.eu/vocabulary/aq/pollutant/"
-OWN = "urn:odapp:observed-property:"
-
-
-def _unit(name: str, symbol: str, ucum: str) -> dict[str, str]:
-    return {"name": name, "symbol": symbol, "definition": UCUM + quote(ucum, safe="/")}
-
-
-def _prop(name: str, definition: str, description: str = "") -> dict[str, str]:
-    return {"name": name, "definition": definition, "description": description}
-
-
-UNITS = {
-    "µg/m³": _unit("Mikrogramm pro Kubikmeter", "µg/m³", "ug/m3"),
-    "°C": _unit("Grad Celsius", "°C", "Cel"),
-    "%": _unit("Prozent", "%", "%"),
-    "Pa": _unit("Pascal", "Pa", "Pa"),
-    "hPa": _unit("Hektopascal", "hPa", "hPa"),
-    "dB(A)": {"name": "Dezibel (A-bewertet)", "symbol": "dB(A)", "definition": ""},
-    "lx": _unit("Lux", "lx", "lx"),
-}
-_UNIT_SPELLINGS = {"ug/m3": "µg/m³", "μg/m³": "µg/m³", "µg/m3": "µg/m³", "°c": "°C", "grad": "°C"}
+# the feeds' unit symbols -> unit
+UNITS = {"µg/m³": v.UG_M3, "°C": v.CELSIUS, "%": v.PERCENT, "Pa": v.PA, "hPa": v.HPA}
+UNITS |= {"dB(A)": v.DB_A, "lx": v.LUX}
+UNITS |= {"Grad": v.CELSIUS, "grad": v.CELSIUS}  # openSenseMap boxes write it for temperature
+PM10, PM25, PM1, PM4 = v.PM10, v.PM25, v.PM1, v.PM4
+TEMPERATURE, HUMIDITY, PRESSURE = v.TEMPERATURE, v.HUMIDITY, v.PRESSURE
+SEA_LEVEL_PRESSURE = v.SEA_LEVEL_PRESSURE
+_prop = v.prop
 
 
 @dataclass(frozen=True)
@@ -83,27 +69,6 @@ class Phenomenon:
     observed_property: dict[str, str]
     unit: str  # the symbol the feed gives it in (sensor.community), a key of UNITS
 
-
-PM10 = _prop(
-    "Feinstaub PM10", EIONET + "5", "Partikel mit einem aerodynamischen Durchmesser bis 10 µm"
-)
-PM25 = _prop(
-    "Feinstaub PM2,5", EIONET + "6001", "Partikel mit einem aerodynamischen Durchmesser bis 2,5 µm"
-)
-PM1 = _prop(
-    "Feinstaub PM1",
-    OWN + "feinstaub-pm1",
-    "Partikel mit einem aerodynamischen Durchmesser bis 1 µm",
-)
-PM4 = _prop(
-    "Feinstaub PM4",
-    OWN + "feinstaub-pm4",
-    "Partikel mit einem aerodynamischen Durchmesser bis 4 µm",
-)
-TEMPERATURE = _prop("Lufttemperatur", OWN + "lufttemperatur")
-HUMIDITY = _prop("relative Luftfeuchte", OWN + "relative-luftfeuchte")
-PRESSURE = _prop("Luftdruck", OWN + "luftdruck")
-SEA_LEVEL_PRESSURE = _prop("Luftdruck auf Meereshöhe", OWN + "luftdruck-meereshoehe")
 
 # sensor.community value_type -> what it measures
 VALUE_TYPES = {
@@ -115,9 +80,9 @@ VALUE_TYPES = {
     "humidity": Phenomenon(HUMIDITY, "%"),
     "pressure": Phenomenon(PRESSURE, "Pa"),
     "pressure_at_sealevel": Phenomenon(SEA_LEVEL_PRESSURE, "Pa"),
-    "noise_LAeq": Phenomenon(_prop("Schallpegel LAeq", OWN + "schallpegel-laeq"), "dB(A)"),
-    "noise_LA_min": Phenomenon(_prop("Schallpegel LA min", OWN + "schallpegel-la-min"), "dB(A)"),
-    "noise_LA_max": Phenomenon(_prop("Schallpegel LA max", OWN + "schallpegel-la-max"), "dB(A)"),
+    "noise_LAeq": Phenomenon(_prop("Schallpegel LAeq", v.OWN + "schallpegel-laeq"), "dB(A)"),
+    "noise_LA_min": Phenomenon(_prop("Schallpegel LA min", v.OWN + "schallpegel-la-min"), "dB(A)"),
+    "noise_LA_max": Phenomenon(_prop("Schallpegel LA max", v.OWN + "schallpegel-la-max"), "dB(A)"),
 }
 
 # openSenseMap sensor titles (folded) -> what they measure
@@ -211,9 +176,8 @@ def _coordinate(value: float) -> str:
 
 
 def _unit_of(symbol: str) -> dict[str, str]:
-    symbol = symbol.strip()
-    known = UNITS.get(symbol) or UNITS.get(_UNIT_SPELLINGS.get(symbol.lower(), ""))
-    return known or {"name": symbol, "symbol": symbol, "definition": ""}
+    known = UNITS.get(symbol.strip()) or v.unit_of(symbol)
+    return dict(known) if known else {"name": symbol, "symbol": symbol, "definition": ""}
 
 
 def _skipped(context: Context, counts: Counter[str]) -> None:

@@ -42,12 +42,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
 
 from catalog.schema import SensorDatastream
 from catalog.sensors.store import Reading, SensorStore
+from harvesters import sensor_vocabulary as v
 from harvesters.base import Context, Item, RecordError, SourceConfig, SourceError
 from harvesters.sensor_sink import SensorSink, ValueProblem, number
 from harvesters.sources.file_listing import local_paths
@@ -78,72 +79,7 @@ PARSE_OPTIONS = (
 WINDOW = 7 * DAY  # stored values are compared a week at a time
 _DATEISH = re.compile(r"^[\d.\-]+$")
 
-# --- vocabulary: LfULG column and unit codes ---------------------------------------------
-
-UCUM = "http://unitsofmeasure.org/ucum.html#"
-EIONET = "http://dd.eionet.europa.eu/vocabulary/aq/pollutant/"
-OWN = "urn:odapp:observed-property:"
-
-
-def _unit(name: str, symbol: str, ucum: str) -> dict[str, str]:
-    return {"name": name, "symbol": symbol, "definition": UCUM + quote(ucum, safe="/")}
-
-
-UG_M3 = _unit("Mikrogramm pro Kubikmeter", "µg/m³", "ug/m3")
-MG_M3 = _unit("Milligramm pro Kubikmeter", "mg/m³", "mg/m3")
-NG_M3 = _unit("Nanogramm pro Kubikmeter", "ng/m³", "ng/m3")
-HPA = _unit("Hektopascal", "hPa", "hPa")
-PERCENT = _unit("Prozent", "%", "%")
-W_M2 = _unit("Watt pro Quadratmeter", "W/m²", "W/m2")
-CELSIUS = _unit("Grad Celsius", "°C", "Cel")
-M_S = _unit("Meter pro Sekunde", "m/s", "m/s")
-DEGREE = _unit("Grad", "°", "deg")
-KELVIN = _unit("Kelvin", "K", "K")
-MM = _unit("Millimeter", "mm", "mm")
-PPB = _unit("Teile pro Milliarde", "ppb", "[ppb]")
-PPM = _unit("Teile pro Million", "ppm", "[ppm]")
-
-# unit as written (folded: lower case, µ/μ -> u, ³ -> 3, ² -> 2, no spaces) -> unit
-UNITS = {
-    "ug/m3": UG_M3,
-    "mg/m3": MG_M3,
-    "ng/m3": NG_M3,
-    "hpa": HPA,
-    "mbar": HPA,
-    "proz": PERCENT,
-    "%": PERCENT,
-    "prozent": PERCENT,
-    "w/m2": W_M2,
-    "gradc": CELSIUS,
-    "°c": CELSIUS,
-    "gradcelsius": CELSIUS,
-    "degc": CELSIUS,
-    "m/sec": M_S,
-    "m/s": M_S,
-    "grad": DEGREE,
-    "°": DEGREE,
-    "deg": DEGREE,
-    "k": KELVIN,
-    "mm": MM,
-    "ppb": PPB,
-    "ppm": PPM,
-}
-
-
-def _prop(name: str, definition: str, description: str = "") -> dict[str, str]:
-    return {"name": name, "definition": definition, "description": description}
-
-
-_PM10 = _prop(
-    "Feinstaub PM10",
-    EIONET + "5",
-    "Partikel mit einem aerodynamischen Durchmesser bis 10 µm",
-)
-_PM25 = _prop(
-    "Feinstaub PM2,5",
-    EIONET + "6001",
-    "Partikel mit einem aerodynamischen Durchmesser bis 2,5 µm",
-)
+# --- vocabulary: LfULG column codes (quantities and units: harvesters.sensor_vocabulary) ---
 
 
 @dataclass(frozen=True)
@@ -158,50 +94,39 @@ class Known:
 
 # column code (folded: upper case, no spaces) -> what it measures
 COLUMNS = {
-    "NO2": Known(_prop("Stickstoffdioxid", EIONET + "8"), UG_M3),
-    "NO": Known(_prop("Stickstoffmonoxid", EIONET + "38"), UG_M3),
-    "NOX": Known(_prop("Stickoxide (als NO2)", EIONET + "9"), UG_M3),
-    "O3": Known(_prop("Ozon", EIONET + "7"), UG_M3),
-    "SO2": Known(_prop("Schwefeldioxid", EIONET + "1"), UG_M3),
-    "CO": Known(_prop("Kohlenmonoxid", EIONET + "10"), MG_M3),
-    "BEN": Known(_prop("Benzol", EIONET + "20"), UG_M3),
-    "BENZOL": Known(_prop("Benzol", EIONET + "20"), UG_M3),
-    "PM10": Known(_PM10, UG_M3),
+    "NO2": Known(v.NO2, v.UG_M3),
+    "NO": Known(v.NO, v.UG_M3),
+    "NOX": Known(v.NOX, v.UG_M3),
+    "O3": Known(v.O3, v.UG_M3),
+    "SO2": Known(v.SO2, v.UG_M3),
+    "CO": Known(v.CO, v.MG_M3),
+    "BEN": Known(v.BENZENE, v.UG_M3),
+    "BENZOL": Known(v.BENZENE, v.UG_M3),
+    "PM10": Known(v.PM10, v.UG_M3),
     "PM10_TEOM": Known(
-        _PM10, UG_M3, "TEOM-Feinstaubmonitor", "Feinstaub PM10, TEOM (kontinuierlich)"
+        v.PM10, v.UG_M3, "TEOM-Feinstaubmonitor", "Feinstaub PM10, TEOM (kontinuierlich)"
     ),
     "PM10_HVS": Known(
-        _PM10,
-        UG_M3,
+        v.PM10,
+        v.UG_M3,
         "High-Volume-Sampler (gravimetrisch)",
         "Feinstaub PM10, gravimetrisch (High-Volume-Sampler)",
     ),
-    "PM2.5": Known(_PM25, UG_M3),
-    "PM25": Known(_PM25, UG_M3),
-    "PM2_5": Known(_PM25, UG_M3),
-    "PM2,5": Known(_PM25, UG_M3),
-    "RUSS_PM1": Known(
-        _prop("Ruß (PM1)", OWN + "russ-pm1", "Ruß (Black Carbon) in Partikeln bis 1 µm"), UG_M3
-    ),
-    "DRUCK": Known(_prop("Luftdruck", OWN + "luftdruck"), HPA),
-    "FEUCHT": Known(_prop("relative Luftfeuchte", OWN + "relative-luftfeuchte"), PERCENT),
-    "STRAHL": Known(_prop("Globalstrahlung", OWN + "globalstrahlung"), W_M2),
-    "TEMP": Known(_prop("Lufttemperatur", OWN + "lufttemperatur"), CELSIUS),
-    "WINDGE": Known(_prop("Windgeschwindigkeit", OWN + "windgeschwindigkeit"), M_S),
-    "WINDRI": Known(_prop("Windrichtung", OWN + "windrichtung"), DEGREE),
+    "PM2.5": Known(v.PM25, v.UG_M3),
+    "PM25": Known(v.PM25, v.UG_M3),
+    "PM2_5": Known(v.PM25, v.UG_M3),
+    "PM2,5": Known(v.PM25, v.UG_M3),
+    "RUSS_PM1": Known(v.SOOT, v.UG_M3),
+    "DRUCK": Known(v.PRESSURE, v.HPA),
+    "FEUCHT": Known(v.HUMIDITY, v.PERCENT),
+    "STRAHL": Known(v.RADIATION, v.W_M2),
+    "TEMP": Known(v.TEMPERATURE, v.CELSIUS),
+    "WINDGE": Known(v.WIND_SPEED, v.M_S),
+    "WINDRI": Known(v.WIND_DIRECTION, v.DEGREE),
 }
 
 
-def unit_of(text: str | None) -> dict[str, str] | None:
-    """The unit written as ``text`` (a code of the LfULG files or a common symbol)."""
-    if not text:
-        return None
-    folded = (
-        text.strip().lower().replace("µ", "u").replace("μ", "u").replace("³", "3")
-        .replace("²", "2").replace(" ", "")
-    )  # fmt: skip
-    known = UNITS.get(folded)
-    return dict(known) if known else {"name": text.strip(), "symbol": text.strip()}
+unit_of = v.unit_of  # kept here: the tests and callers read it from this module
 
 
 def known_column(name: str) -> Known | None:
