@@ -22,11 +22,10 @@ from rdflib import Graph
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import stores  # noqa: E402
 from catalog.store import Store  # noqa: E402
 from harvesters.base import SourceConfig  # noqa: E402
 from harvesters.run import run_source  # noqa: E402
-
-POSTGRES_URL = "postgresql://postgres@127.0.0.1/odapp_bench_harvest"
 
 
 def rdflib_alone(url: str, pages: int) -> float:
@@ -40,19 +39,7 @@ def rdflib_alone(url: str, pages: int) -> float:
 
 
 def fresh_store(backend: str, folder: Path) -> Store:
-    if backend == "sqlite":
-        store = Store(f"sqlite:///{folder}/bench.sqlite")
-    else:
-        import psycopg
-
-        with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
-            c.execute("DROP DATABASE IF EXISTS odapp_bench_harvest")
-            c.execute("CREATE DATABASE odapp_bench_harvest")
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as c:
-            c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        store = Store(POSTGRES_URL)
-    store.upgrade()
-    return store
+    return stores.fresh_store(backend, folder, "odapp_bench_harvest")
 
 
 def main(argv: list[str] | None = None) -> int:

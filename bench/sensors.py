@@ -30,29 +30,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import stores  # noqa: E402
 from catalog.sensors.store import Reading, SensorStore  # noqa: E402
 from catalog.sensors.times import DAY, to_ms  # noqa: E402
 from catalog.store import Store  # noqa: E402
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1/odapp_bench_sensors"
 MINUTE = 60_000
 BATCH = 5000
 
 
 def fresh_store(backend: str, folder: Path) -> Store:
-    if backend == "sqlite":
-        store = Store(f"sqlite:///{folder}/bench-{time.monotonic_ns()}.sqlite")
-    else:
-        import psycopg
-
-        with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
-            c.execute("DROP DATABASE IF EXISTS odapp_bench_sensors")
-            c.execute("CREATE DATABASE odapp_bench_sensors")
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as c:
-            c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        store = Store(POSTGRES_URL)
-    store.upgrade()
-    return store
+    return stores.fresh_store(backend, folder, "odapp_bench_sensors")
 
 
 def readings(ds_ids: list[int], days: int, start: int) -> list[Reading]:
@@ -109,7 +97,7 @@ def raw_peer(store: Store, rows: list[Reading], table: str = "peer") -> float:
         return elapsed
     import psycopg
 
-    with psycopg.connect(POSTGRES_URL) as conn:
+    with psycopg.connect(store.database_url) as conn:
         conn.execute(
             f"CREATE TABLE {table} (id bigserial PRIMARY KEY, ds int, t bigint, "
             "v double precision, UNIQUE (ds, t))"

@@ -42,6 +42,7 @@ from catalog.schema import (
     SensorThing,
 )
 from catalog.sensors.times import BERLIN, HOUR, DayBuckets
+from catalog.sensors.times import iso as iso_time
 
 MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 CATEGORY = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_CategoryObservation"
@@ -339,10 +340,10 @@ class SensorStore:
                 where=f"Datastreams({ds})",
                 action="rejected",
                 code="older-than-retention",
-                de=f"{n} Beobachtung(en) vor {_iso(marks[ds])}: Rohwerte dieser Zeit sind nach "
+                de=f"{n} Beobachtung(en) vor {iso_time(marks[ds])}: Rohwerte dieser Zeit sind nach "
                 "der Aufbewahrungsfrist gelöscht, daher nicht übernommen.",
-                en=f"{n} observation(s) before {_iso(marks[ds])}: raw readings of that time are "
-                "deleted after the retention period, so they were not taken.",
+                en=f"{n} observation(s) before {iso_time(marks[ds])}: raw readings of that time "
+                "are deleted after the retention period, so they were not taken.",
                 datastream_id=ds,
                 count=n,
             )
@@ -475,7 +476,7 @@ class SensorStore:
                     continue
                 issues.append(
                     Issue(
-                        where=f"Datastreams({ds}) {_iso(r.start)}",
+                        where=f"Datastreams({ds}) {iso_time(r.start)}",
                         action="rejected",
                         code="conflict",
                         de=f"Für diese Zeit ist schon der Wert {value if text is None else text} "
@@ -537,7 +538,7 @@ class SensorStore:
             now = r.result if r.text is None else r.text
             issues.append(
                 Issue(
-                    where=f"Datastreams({ds}) {_iso(r.start)}",
+                    where=f"Datastreams({ds}) {iso_time(r.start)}",
                     action="corrected",
                     code="corrected",
                     de=f"Wert korrigiert: {was} → {now}.",
@@ -554,7 +555,7 @@ class SensorStore:
             if pruned is not None and pruned > start:  # raw readings of the bucket are gone
                 issues.append(
                     Issue(
-                        where=f"Datastreams({ds}) {resolution} {_iso(start)}",
+                        where=f"Datastreams({ds}) {resolution} {iso_time(start)}",
                         action="rejected",
                         code="aggregate-kept",
                         de="Die Rohwerte dieses Zeitraums sind nicht mehr gespeichert; der "
@@ -790,9 +791,3 @@ def _copy_text(value: str | None) -> str:
     return (
         value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     )
-
-
-def _iso(ms: int) -> str:
-    from catalog.sensors.times import iso
-
-    return str(iso(ms))
